@@ -1,0 +1,36 @@
+# Two commands set everything up on a fresh machine:
+#   make run    run Coachbot on its embedded defaults (SQLite, offline drafter, Slack sandbox)
+#   make test   run the whole test suite (SQLite, then PostgreSQL if COACHBOT_TEST_POSTGRES_URL is set)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/coachbot migrate
+	$(BIN)/coachbot demo
+	$(BIN)/coachbot serve
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy bot services
+	COACHBOT_TEST_DATABASE=sqlite $(BIN)/pytest -q
+	@if [ -n "$$COACHBOT_TEST_POSTGRES_URL" ]; then \
+		echo "== again on PostgreSQL =="; \
+		COACHBOT_TEST_DATABASE=postgres $(BIN)/pytest -q; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy bot services
+
+clean:
+	rm -rf $(VENV) coachbot.db coachbot.db-wal coachbot.db-shm

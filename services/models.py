@@ -1,0 +1,19 @@
+"""Imports every table module so the metadata is complete (Alembic and tests rely on it)."""
+
+from services.auth.models import ApiKey
+from services.people.models import Cohort, CoachAssignment, Enrollment, Member, Workspace
+from services.plans.models import Goal, Milestone, ProgressUpdate
+from services.privacy.models import AuditEvent
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "CoachAssignment",
+    "Cohort",
+    "Enrollment",
+    "Goal",
+    "Member",
+    "Milestone",
+    "ProgressUpdate",
+    "Workspace",
+]
