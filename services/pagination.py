@@ -54,7 +54,7 @@ async def paginate(
     if cursor is not None:
         statement = statement.where(id_column > decode_cursor(cursor))
     rows: Sequence[Any] = (
-        (await session.execute(statement.order_by(id_column).limit(limit + 1))).scalars().all()
+        (await session.exec(statement.order_by(id_column).limit(limit + 1))).all()
     )
     has_more = len(rows) > limit
     rows = rows[:limit]

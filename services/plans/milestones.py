@@ -10,7 +10,12 @@ from services.auth.service import Actor
 from services.db import utcnow
 from services.errors import Invalid, NotFound
 from services.pagination import Page, paginate
-from services.plans.access import leader_today, readable_goal, writable_goal
+from services.plans.access import (
+    leader_today,
+    readable_goal,
+    require_content_role,
+    writable_goal,
+)
 from services.plans.models import (
     Milestone,
     MilestoneCreate,
@@ -25,6 +30,7 @@ from services.plans.service import milestone_public
 async def _milestone(
     session: AsyncSession, actor: Actor, milestone_id: int, *, write: bool
 ) -> Milestone:
+    require_content_role(actor)
     milestone = await session.get(Milestone, milestone_id)
     if milestone is None or milestone.workspace_id != actor.workspace_id:
         raise NotFound(f"milestone {milestone_id} not found")

@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.auth.service import Actor
 from services.errors import Invalid, NotFound
 from services.pagination import Page, paginate
-from services.plans.access import readable_goal, writable_goal
+from services.plans.access import readable_goal, require_content_role, writable_goal
 from services.plans.models import (
     Milestone,
     ProgressSource,
@@ -22,6 +22,7 @@ from services.plans.models import (
 async def _update(
     session: AsyncSession, actor: Actor, update_id: int, *, write: bool
 ) -> ProgressUpdate:
+    require_content_role(actor)
     update = await session.get(ProgressUpdate, update_id)
     if update is None or update.workspace_id != actor.workspace_id:
         raise NotFound(f"progress update {update_id} not found")

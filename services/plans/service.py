@@ -173,23 +173,17 @@ async def _recent_progress(
         return {}
     ranked = (
         select(
-            ProgressUpdate,
+            col(ProgressUpdate.id).label("id"),
             func.row_number()
-            .over(
-                partition_by=ProgressUpdate.goal_id,
-                order_by=col(ProgressUpdate.id).desc(),
-            )
+            .over(partition_by=ProgressUpdate.goal_id, order_by=col(ProgressUpdate.id).desc())
             .label("rank"),
         )
         .where(col(ProgressUpdate.goal_id).in_(goal_ids))
         .subquery()
     )
+    recent_ids = select(ranked.c.id).where(ranked.c.rank <= RECENT_PROGRESS_PER_GOAL)
     rows = (
-        await session.exec(
-            select(ProgressUpdate).from_statement(
-                select(ranked).where(ranked.c.rank <= RECENT_PROGRESS_PER_GOAL)
-            )
-        )
+        await session.exec(select(ProgressUpdate).where(col(ProgressUpdate.id).in_(recent_ids)))
     ).all()
     grouped: dict[int, list[ProgressUpdatePublic]] = defaultdict(list)
     for row in sorted(rows, key=lambda update: -(update.id or 0)):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, update
+from pydantic_core import to_jsonable_python
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,12 +34,12 @@ async def export_member_data(
     goals = (await session.exec(select(Goal).where(Goal.member_id == member_id))).all()
     goal_ids = [goal.id for goal in goals]
     tables: dict[str, Any] = {
-        "member": member.model_dump(mode="json"),
+        "member": _row(member),
         "enrollments": await _dump(session, select(Enrollment).where(
             Enrollment.member_id == member_id)),
         "coach_assignments": await _dump(session, select(CoachAssignment).where(
             (CoachAssignment.leader_id == member_id) | (CoachAssignment.coach_id == member_id))),
-        "goals": [goal.model_dump(mode="json") for goal in goals],
+        "goals": [_row(goal) for goal in goals],
         "milestones": await _dump(session, select(Milestone).where(
             col(Milestone.goal_id).in_(goal_ids))),
         "progress_updates": await _dump(session, select(ProgressUpdate).where(
@@ -74,10 +75,12 @@ async def erase_member_data(
         update(ProgressUpdate).where(col(ProgressUpdate.member_id) == member_id)
         .values(note=ERASED)
     )
-    await session.exec(  # type: ignore[call-overload]
-        delete(ApiKey).where(col(ApiKey.member_id) == member_id, col(ApiKey.role) != Role.admin)
-    )
     now = utcnow()
+    await session.exec(  # type: ignore[call-overload]
+        update(ApiKey)
+        .where(col(ApiKey.member_id) == member_id, col(ApiKey.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )
     member.sqlmodel_update(
         {
             "slack_user_id": f"ERASED{member.id}",
@@ -104,5 +107,11 @@ async def erase_member_data(
     }
 
 
+def _row(row: Any) -> dict[str, Any]:
+    # Column values as stored: enum columns come back from the database as plain strings.
+    values = {column.key: getattr(row, column.key) for column in row.__table__.columns}
+    return dict(to_jsonable_python(values))
+
+
 async def _dump(session: AsyncSession, statement: Any) -> list[dict[str, Any]]:
-    return [row.model_dump(mode="json") for row in (await session.exec(statement)).all()]
+    return [_row(row) for row in (await session.exec(statement)).all()]

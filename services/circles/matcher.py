@@ -1,0 +1,162 @@
+"""The peer-circle matcher: one round's groups from a roster, blocks and past rounds.
+
+Pure: no database, no Slack. Hard constraints (blocked pairs, the working-hours window,
+opt-outs and pauses) are never broken; repeat pairings, same-team and same-level pairs are
+penalised and optional shared competencies rewarded. A seeded greedy pass in clock order
+builds the first groups, local search swaps members between nearby groups, and small
+rosters get several seeded restarts because each costs only milliseconds there.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from services.circles.candidates import Candidate, MatchSettings
+from services.circles.explain import ScoreParts, explain_circle, score_circle
+from services.circles.grouping import Draft, build_groups, clock_order
+from services.circles.problem import History, RoundProblem, build_problem
+from services.circles.search import improve
+from services.circles.timezones import offset_spread
+
+# Restarts share a budget of roughly this many person-visits, so 24 people get 40 tries
+# and 1,000 people get one; a try at 24 people takes about a millisecond.
+RESTART_BUDGET = 1_000
+MAX_RESTARTS = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Circle:
+    """One group: its members' keys, why they were put together, and how it scored."""
+
+    members: tuple[str, ...]
+    explanation: str
+    score: ScoreParts
+
+
+@dataclass(frozen=True, slots=True)
+class Unmatched:
+    """An eligible person no group could take without breaking a hard constraint."""
+
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoundFigures:
+    """Round-level counts for previews, dashboards and benchmarks."""
+
+    eligible: int
+    groups: int
+    placed: int
+    unmatched: int
+    pairs: int
+    repeat_pairs: int
+    same_team_pairs: int
+    same_level_pairs: int
+    max_spread_minutes: int
+    penalty: float
+
+    @property
+    def cross_level_share(self) -> float:
+        """Share of pairs whose members sit at different (or unknown) levels."""
+        return 1.0 - self.same_level_pairs / self.pairs if self.pairs else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """A round's circles, who could not be placed and why, and its figures."""
+
+    circles: tuple[Circle, ...]
+    unmatched: tuple[Unmatched, ...]
+    excluded: tuple[str, ...]
+    figures: RoundFigures
+
+    @property
+    def groups(self) -> list[list[str]]:
+        """Members of each circle by key, in the JSON-friendly shape."""
+        return [list(circle.members) for circle in self.circles]
+
+
+def form_circles(
+    *,
+    candidates: Sequence[Candidate],
+    blocks: Iterable[tuple[str, str]] = (),
+    history: History = (),
+    settings: MatchSettings | None = None,
+    seed: int = 0,
+) -> MatchResult:
+    """Form one round of circles; the same inputs and seed always give the same result."""
+    settings = settings or MatchSettings()
+    problem = build_problem(
+        candidates=candidates, blocks=blocks, history=history, settings=settings
+    )
+    draft = _best_draft(problem, seed=seed)
+    return _result(
+        problem,
+        draft,
+        excluded=tuple(sorted(c.key for c in candidates if not c.eligible)),
+    )
+
+
+def _best_draft(problem: RoundProblem, *, seed: int) -> Draft:
+    rng = random.Random(seed)
+    restarts = max(1, min(MAX_RESTARTS, RESTART_BUDGET // max(problem.count, 1)))
+    best: Draft | None = None
+    best_key = (0, 0.0)
+    for _ in range(restarts):
+        order = clock_order(problem, rng)
+        draft = build_groups(problem, order)
+        improve(problem, draft.groups, order, rng)
+        key = (len(draft.unplaced), sum(problem.group_cost(g) for g in draft.groups))
+        if best is None or key < best_key:
+            best, best_key = draft, key
+    assert best is not None
+    return best
+
+
+def _result(problem: RoundProblem, draft: Draft, *, excluded: tuple[str, ...]) -> MatchResult:
+    keys = [person.key for person in problem.people]
+    circles: list[Circle] = []
+    # Members in key order; circles in clock order so a listing reads east to west.
+    for group in sorted(draft.groups, key=lambda g: (min(problem.offsets[m] for m in g), min(g))):
+        members = sorted(group)
+        parts = score_circle(problem, members)
+        circles.append(
+            Circle(
+                members=tuple(keys[m] for m in members),
+                explanation=explain_circle(problem, members, parts),
+                score=parts,
+            )
+        )
+    unmatched = tuple(
+        Unmatched(key=keys[person], reason=reason)
+        for person, reason in sorted(draft.unplaced.items())
+    )
+    return MatchResult(
+        circles=tuple(circles),
+        unmatched=unmatched,
+        excluded=excluded,
+        figures=_figures(problem, draft, circles, unmatched=len(unmatched)),
+    )
+
+
+def _figures(
+    problem: RoundProblem, draft: Draft, circles: list[Circle], *, unmatched: int
+) -> RoundFigures:
+    scores = [circle.score for circle in circles]
+    return RoundFigures(
+        eligible=problem.count,
+        groups=len(circles),
+        placed=sum(len(circle.members) for circle in circles),
+        unmatched=unmatched,
+        pairs=sum(s.pairs for s in scores),
+        repeat_pairs=sum(s.repeat_pairs for s in scores),
+        same_team_pairs=sum(s.same_team_pairs for s in scores),
+        same_level_pairs=sum(s.same_level_pairs for s in scores),
+        max_spread_minutes=max(
+            (offset_spread(problem.offsets[m] for m in g) for g in draft.groups), default=0
+        ),
+        penalty=round(sum(s.penalty for s in scores), 6),
+    )
