@@ -1,0 +1,25 @@
+"""A fake monotonic clock whose sleeps return at once, for pacing tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+
+class FakeClock:
+    """Call it for the time; `await clock.sleep(s)` records s and moves time on."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        # Yield, as a real sleep would, so concurrent waiters interleave.
+        await asyncio.sleep(0)
