@@ -1,0 +1,104 @@
+"""Decide whether a drafted nudge is grounded in the leader's own plan and safe to post."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from services.nudges.schema import NudgeContext, NudgeDraft
+
+MIN_TEXT_CHARS = 20
+MAX_TEXT_CHARS = 600
+MAX_ACTION_CHARS = 200
+MAX_RATIONALE_CHARS = 500
+
+# Slack control sequences: <!here>, <!channel>, <!subteam^…>, <@U…>, <#C…>, <http…>, <mailto:…>.
+SLACK_CONTROL = re.compile(r"<\s*[!@#]|<\s*(?:https?|mailto|tel|slack|ftp)\s*:", re.IGNORECASE)
+BROADCAST_WORD = re.compile(r"(?<!\w)@(?:channel|here|everyone|all)\b", re.IGNORECASE)
+PLAIN_MENTION = re.compile(r"(?<![\w.+-])@[A-Za-z0-9][\w.-]*")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+URL = re.compile(
+    r"\b(?:https?|ftp)://|\bwww\.\S|"
+    r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|co|ai|dev|app|ly|me|gg|xyz|info|biz)\b",
+    re.IGNORECASE,
+)
+
+
+def validate_draft(*, draft: NudgeDraft, context: NudgeContext) -> list[str]:
+    """Every reason this draft may not be used; an empty list means it is grounded and safe."""
+    problems = _citation_problems(draft=draft, context=context)
+    text = draft.text.strip()
+    if len(text) < MIN_TEXT_CHARS:
+        problems.append(f"text is shorter than {MIN_TEXT_CHARS} characters")
+    if len(text) > MAX_TEXT_CHARS:
+        problems.append(f"text is longer than {MAX_TEXT_CHARS} characters")
+    if not draft.suggested_action.strip():
+        problems.append("suggested action is empty")
+    if len(draft.suggested_action) > MAX_ACTION_CHARS:
+        problems.append(f"suggested action is longer than {MAX_ACTION_CHARS} characters")
+    if len(draft.rationale) > MAX_RATIONALE_CHARS:
+        problems.append(f"rationale is longer than {MAX_RATIONALE_CHARS} characters")
+    for field, value in (
+        ("text", draft.text),
+        ("suggested action", draft.suggested_action),
+        ("rationale", draft.rationale),
+    ):
+        problems.extend(f"{field} {p}" for p in content_problems(text=value, context=context))
+    return problems
+
+
+def _citation_problems(*, draft: NudgeDraft, context: NudgeContext) -> list[str]:
+    goal = context.goal(draft.cited_goal_id)
+    if goal is None:
+        return [f"cited goal {draft.cited_goal_id} is not one of this leader's goals"]
+    problems = []
+    if not goal.is_open:
+        problems.append(f"cited goal {goal.id} is {goal.status.value}")
+    if draft.cited_milestone_id is not None:
+        milestone = context.milestone(draft.cited_milestone_id)
+        if milestone is None or milestone.goal_id != goal.id:
+            problems.append(
+                f"cited milestone {draft.cited_milestone_id} does not belong to goal {goal.id}"
+            )
+        elif not milestone.is_open:
+            problems.append(f"cited milestone {milestone.id} is {milestone.status.value}")
+    return problems
+
+
+def content_problems(*, text: str, context: NudgeContext) -> list[str]:
+    """What in this text must never reach Slack: mentions, links, addresses, other people."""
+    # Problems name the rule, never the matched text: they are logged and stored.
+    problems = []
+    if SLACK_CONTROL.search(text):
+        problems.append("contains a Slack mention, broadcast or link token")
+    if BROADCAST_WORD.search(text):
+        problems.append("contains a broadcast mention")
+    elif PLAIN_MENTION.search(EMAIL.sub("", text)):
+        problems.append("contains an @-mention")
+    if EMAIL.search(text):
+        problems.append("contains an email address")
+    if URL.search(text):
+        problems.append("contains a link")
+    if any(_is_control(char) for char in text):
+        problems.append("contains control characters")
+    if names_other_person(text=text, context=context):
+        problems.append("names another person")
+    return problems
+
+
+def _is_control(char: str) -> bool:
+    return char not in "\n\t" and unicodedata.category(char) in {"Cc", "Cf"}
+
+
+def names_other_person(*, text: str, context: NudgeContext) -> bool:
+    """Whether the text contains the name of anyone in the workspace other than the leader."""
+    own = context.leader_first_name.casefold()
+    for name in context.other_people:
+        if name.casefold() == own or len(name) < 2:
+            continue
+        # A full name is matched in any case. A single first name is matched as written, since
+        # many are also ordinary words ("Will", "Hope") and generated prose capitalises names.
+        flags = re.IGNORECASE if " " in name else 0
+        if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, flags):
+            return True
+    return False
