@@ -1,0 +1,312 @@
+"""The LLM layer for nudges: a drafter protocol, an OpenAI-compatible drafter, the offline one.
+
+The OpenAI drafter asks for structured output (`json_schema`) first. Servers that reject it
+(many vLLM, Ollama and llama.cpp builds) are asked again in JSON mode, and the drafter keeps
+using JSON mode from then on. Every attempt, good or bad, produces a `DraftRecord`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from enum import StrEnum
+from types import TracebackType
+from typing import Protocol
+
+import openai
+from openai import AsyncOpenAI
+from openai.types.chat import ChatCompletionMessage, ChatCompletionMessageParam
+from pydantic import BaseModel, ConfigDict
+
+from services.config import Settings
+from services.nudges.context import render_context_json
+from services.nudges.offline import OFFLINE_MODEL, compose_offline_draft
+from services.nudges.schema import NudgeContext, NudgeDraft
+from services.nudges.validation import MAX_TEXT_CHARS, MIN_TEXT_CHARS
+from services.prompts import render_prompt
+
+logger = logging.getLogger(__name__)
+
+DATA_FENCE = "leader_data"
+DEFAULT_CONCURRENCY = 4
+DEFAULT_TIMEOUT_SECONDS = 15.0
+DEFAULT_MAX_RETRIES = 1
+DEFAULT_MAX_OUTPUT_TOKENS = 600
+# Local servers such as Ollama ignore the key, but the client refuses to start without one.
+KEYLESS_PLACEHOLDER = "no-key-required"
+
+
+class DraftMode(StrEnum):
+    json_schema = "json_schema"
+    json_object = "json_object"
+    offline = "offline"
+
+
+class DraftOutcome(StrEnum):
+    ok = "ok"
+    invalid = "invalid"
+    refusal = "refusal"
+    malformed = "malformed"
+    too_long = "too_long"
+    timeout = "timeout"
+    rate_limited = "rate_limited"
+    server_error = "server_error"
+    connection_error = "connection_error"
+    rejected = "rejected"
+    error = "error"
+    nothing_to_cite = "nothing_to_cite"
+
+
+class DraftRecord(BaseModel):
+    """What one drafting attempt cost and how it ended; never carries the leader's content."""
+
+    model_config = ConfigDict(frozen=True)
+    model: str
+    prompt_version: str
+    mode: DraftMode | None  # None when a drafter failed before choosing one
+    outcome: DraftOutcome
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    latency_ms: int = 0
+    problems: tuple[str, ...] = ()
+
+
+class DraftResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    draft: NudgeDraft | None
+    record: DraftRecord
+
+
+class NudgeDrafter(Protocol):
+    async def draft(self, *, context: NudgeContext) -> DraftResult:
+        """Draft one nudge from the context; failures come back as a record, not an exception."""
+        ...
+
+
+class _Refused(Exception):
+    """The model declined to answer."""
+
+
+class _Empty(Exception):
+    """The model answered with no content."""
+
+
+# --- prompts -----------------------------------------------------------------------------
+
+
+def nudge_messages(*, context: NudgeContext) -> tuple[list[ChatCompletionMessageParam], str]:
+    """The system and user messages for one nudge, and the prompt version they add up to."""
+    system = render_prompt(
+        name="nudges/system",
+        variables={"fence": DATA_FENCE, "min_chars": MIN_TEXT_CHARS, "max_chars": MAX_TEXT_CHARS},
+    )
+    user = render_prompt(
+        name="nudges/user",
+        variables={"fence": DATA_FENCE, "context_json": render_context_json(context=context)},
+    )
+    messages: list[ChatCompletionMessageParam] = [
+        {"role": "system", "content": system.text},
+        {"role": "user", "content": user.text},
+    ]
+    return messages, f"{system.versioned_name}+{user.versioned_name}"
+
+
+# --- the OpenAI-compatible drafter ---------------------------------------------------------
+
+
+class OpenAIDrafter:
+    """Drafts nudges through any OpenAI-compatible chat-completions endpoint."""
+
+    def __init__(
+        self,
+        *,
+        client: AsyncOpenAI,
+        model: str,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        deadline_seconds: float = 2 * DEFAULT_TIMEOUT_SECONDS,
+        max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
+        mode: DraftMode = DraftMode.json_schema,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.client = client
+        self.model = model
+        self.mode = mode
+        self.deadline_seconds = deadline_seconds
+        self.max_output_tokens = max_output_tokens
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def draft(self, *, context: NudgeContext) -> DraftResult:
+        """Ask the model once (twice if it rejects structured output) and record how it went."""
+        messages, prompt_version = nudge_messages(context=context)
+        async with self._slots:
+            started = time.perf_counter()
+            tokens: tuple[int | None, int | None] = (None, None)
+            mode = self.mode
+            try:
+                async with asyncio.timeout(self.deadline_seconds):
+                    draft, tokens, mode = await self._complete(messages)
+                outcome = DraftOutcome.ok
+            except (openai.OpenAIError, ValueError, TimeoutError, _Refused, _Empty) as exc:
+                draft, outcome = None, outcome_for(exc)
+                logger.warning("nudge draft failed: %s (%s)", outcome.value, type(exc).__name__)
+            latency_ms = round((time.perf_counter() - started) * 1000)
+        record = DraftRecord(
+            model=self.model,
+            prompt_version=prompt_version,
+            mode=mode,
+            outcome=outcome,
+            tokens_in=tokens[0],
+            tokens_out=tokens[1],
+            latency_ms=latency_ms,
+        )
+        return DraftResult(draft=draft, record=record)
+
+    async def _complete(
+        self, messages: list[ChatCompletionMessageParam]
+    ) -> tuple[NudgeDraft, tuple[int | None, int | None], DraftMode]:
+        if self.mode is DraftMode.json_schema:
+            try:
+                return await self._complete_with_schema(messages)
+            except (openai.BadRequestError, openai.UnprocessableEntityError):
+                logger.info("model server rejected json_schema output; trying JSON mode")
+        draft, tokens = await self._complete_with_json_mode(messages)
+        # Only a server that answered in JSON mode has shown it supports it; remember that.
+        self.mode = DraftMode.json_object
+        return draft, tokens, DraftMode.json_object
+
+    async def _complete_with_schema(
+        self, messages: list[ChatCompletionMessageParam]
+    ) -> tuple[NudgeDraft, tuple[int | None, int | None], DraftMode]:
+        completion = await self.client.chat.completions.parse(
+            model=self.model,
+            messages=messages,
+            response_format=NudgeDraft,
+            max_completion_tokens=self.max_output_tokens,
+        )
+        message = completion.choices[0].message
+        _raise_if_refused(message)
+        if message.parsed is None:
+            raise _Empty("no parsed content")
+        return message.parsed, _usage(completion.usage), DraftMode.json_schema
+
+    async def _complete_with_json_mode(
+        self, messages: list[ChatCompletionMessageParam]
+    ) -> tuple[NudgeDraft, tuple[int | None, int | None]]:
+        completion = await self.client.chat.completions.create(
+            model=self.model,
+            messages=messages,
+            response_format={"type": "json_object"},
+            max_completion_tokens=self.max_output_tokens,
+        )
+        choice = completion.choices[0]
+        if choice.finish_reason == "length":
+            raise openai.LengthFinishReasonError(completion=completion)
+        _raise_if_refused(choice.message)
+        if not choice.message.content:
+            raise _Empty("no content")
+        draft = NudgeDraft.model_validate_json(_strip_code_fence(choice.message.content))
+        return draft, _usage(completion.usage)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client and its connections."""
+        await self.client.close()
+
+    async def __aenter__(self) -> OpenAIDrafter:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def _raise_if_refused(message: ChatCompletionMessage) -> None:
+    if message.refusal:
+        raise _Refused("model refused")
+
+
+def _usage(usage: object) -> tuple[int | None, int | None]:
+    return getattr(usage, "prompt_tokens", None), getattr(usage, "completion_tokens", None)
+
+
+def _strip_code_fence(content: str) -> str:
+    # Small local models often wrap JSON-mode answers in ```json fences.
+    text = content.strip()
+    if text.startswith("```") and text.endswith("```"):
+        text = text[3:-3].strip()
+        text = text.removeprefix("json").strip()
+    return text
+
+
+_ExceptionKinds = type[BaseException] | tuple[type[BaseException], ...]
+
+
+def outcome_for(exc: BaseException) -> DraftOutcome:
+    """Name a drafting failure for the record."""
+    # Order matters: a timeout is a connection error, a refusal filter is an OpenAIError.
+    outcomes: tuple[tuple[_ExceptionKinds, DraftOutcome], ...] = (
+        ((openai.APITimeoutError, TimeoutError), DraftOutcome.timeout),
+        (openai.APIConnectionError, DraftOutcome.connection_error),
+        (openai.RateLimitError, DraftOutcome.rate_limited),
+        (openai.InternalServerError, DraftOutcome.server_error),
+        (openai.APIStatusError, DraftOutcome.rejected),
+        (openai.LengthFinishReasonError, DraftOutcome.too_long),
+        ((openai.ContentFilterFinishReasonError, _Refused), DraftOutcome.refusal),
+        ((ValueError, _Empty), DraftOutcome.malformed),
+    )
+    for kinds, outcome in outcomes:
+        if isinstance(exc, kinds):
+            return outcome
+    return DraftOutcome.error
+
+
+def create_llm_drafter(
+    *,
+    settings: Settings,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+) -> OpenAIDrafter | None:
+    """The OpenAI drafter for these settings, or None when no LLM is configured (offline only)."""
+    if not settings.llm_configured:
+        return None
+    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    client = AsyncOpenAI(
+        api_key=api_key or KEYLESS_PLACEHOLDER,
+        base_url=settings.openai_base_url,
+        timeout=timeout_seconds,
+        max_retries=max_retries,
+    )
+    return OpenAIDrafter(
+        client=client,
+        model=settings.llm_model,
+        concurrency=concurrency,
+        # A hard stop for the whole attempt, the client's own retries included.
+        deadline_seconds=timeout_seconds * (max_retries + 1) + 1.0,
+    )
+
+
+# --- the offline drafter -------------------------------------------------------------------
+
+
+class OfflineDrafter:
+    """Deterministic nudges from the leader's own plan, through `prompts/nudges/offline_*.j2`."""
+
+    async def draft(self, *, context: NudgeContext) -> DraftResult:
+        """Draft the offline nudge for the most urgent open item; no draft without open goals."""
+        started = time.perf_counter()
+        offline = compose_offline_draft(context=context)
+        latency_ms = round((time.perf_counter() - started) * 1000)
+        record = DraftRecord(
+            model=OFFLINE_MODEL,
+            prompt_version=offline.prompt_version if offline else "",
+            mode=DraftMode.offline,
+            outcome=DraftOutcome.ok if offline else DraftOutcome.nothing_to_cite,
+            latency_ms=latency_ms,
+        )
+        return DraftResult(draft=offline.draft if offline else None, record=record)
