@@ -1,8 +1,13 @@
-"""A fake monotonic clock whose sleeps return at once, for pacing tests."""
+"""Fakes for the Slack transport tests: a clock whose sleeps return at once, and the
+people seeded in the sandbox."""
 
 from __future__ import annotations
 
 import asyncio
+
+ADA = "U0ADA"
+GRACE = "U0GRACE"
+ALAN = "U0ALAN"
 
 
 class FakeClock:
