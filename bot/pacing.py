@@ -143,10 +143,12 @@ class WorkspacePacer:
         self.channels = ChannelPacer(interval=channel_interval, clock=clock, sleep=sleep)
         self.pause = Pause(clock=clock, sleep=sleep)
 
-    async def acquire(self, *, channel: str) -> None:
-        """Wait until a message to `channel` may go out."""
+    async def acquire(self, *, channel: str | None) -> None:
+        """Wait until a call may go out; one posting to `channel` also waits for its slot."""
         await self.pause.wait()
-        delay = max(self.bucket.reserve(), self.channels.reserve(channel))
+        delay = self.bucket.reserve()
+        if channel is not None:
+            delay = max(delay, self.channels.reserve(channel))
         if delay > 0:
             await self._sleep(delay)
         # A 429 seen by another sender while we waited pauses us too.

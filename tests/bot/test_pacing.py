@@ -129,6 +129,17 @@ async def test_workspace_pacer_limits_the_whole_workspace(clock: FakeClock) -> N
     assert clock.sleeps == [0.5, 0.5]
 
 
+async def test_calls_without_a_channel_only_count_against_the_workspace(
+    clock: FakeClock,
+) -> None:
+    pacer = WorkspacePacer(rate=1, burst=2, channel_interval=1.0, clock=clock,
+                           sleep=clock.sleep)
+    await pacer.acquire(channel=None)
+    await pacer.acquire(channel="D1")
+    await pacer.acquire(channel=None)
+    assert clock.sleeps == [1.0]
+
+
 async def test_a_retry_after_pauses_every_channel(clock: FakeClock) -> None:
     pacer = WorkspacePacer(clock=clock, sleep=clock.sleep)
     pacer.retry_after(20)
