@@ -12,7 +12,8 @@ from bot.sandbox.server import DEFAULT_TOKEN, SlackSandbox
 
 async def serve(*, host: str, port: int, token: str) -> None:
     """Serve until interrupted."""
-    async with SlackSandbox(host=host, port=port, token=token, console=sys.stdout) as sandbox:
+    async with SlackSandbox(host=host, port=port, token=token, console=sys.stdout,
+                            auto_users=True) as sandbox:
         print(f"Slack sandbox at {sandbox.base_url} (token {sandbox.token})", flush=True)
         await asyncio.Event().wait()
 

@@ -116,7 +116,9 @@ class SlackSandbox:
     """A local Slack Web API for one workspace, served over real HTTP.
 
     Use as `async with SlackSandbox() as sandbox:` and point a client at
-    `sandbox.base_url` with `sandbox.token`.
+    `sandbox.base_url` with `sandbox.token`. People must be added (`add_user`) before
+    the bot can look them up or DM them, unless `auto_users` makes unknown user ids up,
+    as console mode does. `console` receives a readable copy of everything sent.
     """
 
     def __init__(
@@ -131,12 +133,14 @@ class SlackSandbox:
         clock: Clock = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         workspace: SandboxWorkspace | None = None,
+        auto_users: bool = False,
     ) -> None:
         self.token = token
         self.host = host
         self.port = port
         self.console = console
-        self.workspace = workspace or SandboxWorkspace(wall_clock=wall_clock)
+        self.workspace = workspace or SandboxWorkspace(wall_clock=wall_clock,
+                                                       auto_users=auto_users)
         self.faults = FaultPlan(seed=seed)
         self.limiter = RateLimiter(rate_limits, clock=clock) if rate_limits else None
         self._wall_clock = wall_clock

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from bot.sandbox.errors import SlackError
 JSON = dict[str, Any]
 ConversationKind = Literal["im", "mpim", "channel"]
 
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 # Slack puts at most 8 people (plus the app) in a group DM.
 _MPIM_MAX_USERS = 8
 
@@ -59,6 +61,7 @@ class SandboxWorkspace:
         bot_id: str = "B0COACHBOT",
         app_id: str = "A0COACHBOT",
         wall_clock: Callable[[], float] = time.time,
+        auto_users: bool = False,
     ) -> None:
         self.team_id = team_id
         self.team_name = team_name
@@ -67,6 +70,8 @@ class SandboxWorkspace:
         self.app_id = app_id
         self.url = f"https://{team_id.lower()}.slack.com/"
         self._wall_clock = wall_clock
+        # Console mode meets people enrolled after start-up: make them up rather than fail.
+        self.auto_users = auto_users
         self._last_ts = 0
         self._view_count = 0
         self._hash_count = 0
@@ -117,7 +122,9 @@ class SandboxWorkspace:
         return user
 
     def user(self, user_id: str) -> JSON:
-        """The user object, or `user_not_found`."""
+        """The user object, or `user_not_found` (unless unknown people are made up)."""
+        if user_id not in self.users and self.auto_users and _USER_ID.fullmatch(user_id):
+            self.add_user(user_id=user_id, name=user_id.lower())
         try:
             return self.users[user_id]
         except KeyError:
@@ -169,9 +176,13 @@ class SandboxWorkspace:
         allows it (chat.postMessage and friends)."""
         if channel in self.conversations:
             return self.conversations[channel]
-        if users_allowed and channel in self.users:
-            return self.open_conversation([channel])
-        raise SlackError("channel_not_found")
+        if not users_allowed or channel == self.bot_user_id:
+            raise SlackError("channel_not_found")
+        try:
+            self.user(channel)
+        except SlackError:
+            raise SlackError("channel_not_found") from None
+        return self.open_conversation([channel])
 
     # Messages
 

@@ -105,6 +105,16 @@ async def test_post_message_to_a_person_lands_in_their_dm(
     assert [m["text"] for m in sandbox.messages(ADA)] == ["Hello Ada", "Again"]
 
 
+async def test_unknown_people_can_be_made_up_for_console_mode() -> None:
+    async with SlackSandbox(auto_users=True) as sandbox:
+        slack = AsyncWebClient(token=sandbox.token, base_url=sandbox.base_url)
+        posted = await slack.chat_postMessage(channel="U0NEWHIRE", text="Welcome!")
+        assert posted["channel"] == sandbox.dm_channel("U0NEWHIRE")
+        assert (await slack.users_info(user="U0NEWHIRE"))["user"]["name"] == "u0newhire"
+        with pytest.raises(SlackApiError, match="channel_not_found"):
+            await slack.chat_postMessage(channel="C0NOWHERE", text="x")
+
+
 async def test_post_message_keeps_blocks_metadata_and_threads(
     slack: AsyncWebClient, sandbox: SlackSandbox
 ) -> None:
