@@ -189,9 +189,21 @@ class SlackSandbox:
 
     # Seeding
 
-    def add_user(self, **user: Any) -> JSON:
-        """Register a person users.info will know (see SandboxWorkspace.add_user)."""
-        return self.workspace.add_user(**user)
+    def add_user(
+        self,
+        *,
+        user_id: str,
+        name: str,
+        real_name: str | None = None,
+        display_name: str | None = None,
+        title: str = "",
+        email: str | None = None,
+        tz: str = "UTC",
+    ) -> JSON:
+        """Register a person users.info will know and the bot can DM."""
+        return self.workspace.add_user(user_id=user_id, name=name, real_name=real_name,
+                                       display_name=display_name, title=title, email=email,
+                                       tz=tz)
 
     def add_channel(self, *, name: str, channel_id: str | None = None,
                     members: Sequence[str] = ()) -> Conversation:
