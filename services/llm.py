@@ -144,12 +144,14 @@ class OpenAIDrafter:
             started = time.perf_counter()
             tokens: tuple[int | None, int | None] = (None, None)
             mode = self.mode
+            problems: tuple[str, ...] = ()
             try:
                 async with asyncio.timeout(self.deadline_seconds):
                     draft, tokens, mode = await self._complete(messages)
                 outcome = DraftOutcome.ok
             except (openai.OpenAIError, ValueError, TimeoutError, _Refused, _Empty) as exc:
                 draft, outcome = None, outcome_for(exc)
+                problems = (type(exc).__name__,)
                 logger.warning("nudge draft failed: %s (%s)", outcome.value, type(exc).__name__)
             latency_ms = round((time.perf_counter() - started) * 1000)
         record = DraftRecord(
@@ -160,6 +162,7 @@ class OpenAIDrafter:
             tokens_in=tokens[0],
             tokens_out=tokens[1],
             latency_ms=latency_ms,
+            problems=problems,
         )
         return DraftResult(draft=draft, record=record)
 
@@ -185,6 +188,8 @@ class OpenAIDrafter:
             response_format=NudgeDraft,
             max_completion_tokens=self.max_output_tokens,
         )
+        if not completion.choices:
+            raise _Empty("no choices")
         message = completion.choices[0].message
         _raise_if_refused(message)
         if message.parsed is None:
@@ -200,9 +205,14 @@ class OpenAIDrafter:
             response_format={"type": "json_object"},
             max_completion_tokens=self.max_output_tokens,
         )
+        if not completion.choices:
+            raise _Empty("no choices")
         choice = completion.choices[0]
+        # The same checks `parse()` makes for structured output.
         if choice.finish_reason == "length":
             raise openai.LengthFinishReasonError(completion=completion)
+        if choice.finish_reason == "content_filter":
+            raise openai.ContentFilterFinishReasonError(completion=completion)
         _raise_if_refused(choice.message)
         if not choice.message.content:
             raise _Empty("no content")
