@@ -53,8 +53,14 @@ async def _workspace_id(session: AsyncSession, team_id: str | None) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    uvicorn.run("bot.main:create_app", factory=True, host=args.host, port=args.port,
-                log_level="info", proxy_headers=True)
+    uvicorn.run(
+        "bot.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        proxy_headers=True,
+    )
     return 0
 
 
@@ -69,18 +75,25 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     summary = _in_transaction(settings, lambda session: seed_demo(session=session))
     verb = "created" if summary.created else "already present"
-    print(f"demo workspace {DEMO_TEAM_ID} {verb}: cohort {summary.cohort_id} with "
-          f"{summary.leaders} leaders, {summary.coaches} coaches, {summary.owners} owner")
+    print(
+        f"demo workspace {DEMO_TEAM_ID} {verb}: cohort {summary.cohort_id} with "
+        f"{summary.leaders} leaders, {summary.coaches} coaches, {summary.owners} owner"
+    )
     return 0
 
 
 def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     if args.keys_command == "create":
+
         async def create(session: AsyncSession) -> tuple[int, str]:
             workspace_id = await _workspace_id(session, args.workspace)
             key, raw = await create_key(
-                session=session, workspace_id=workspace_id, role=Role(args.role),
-                member_id=args.member, cohort_id=args.cohort, label=args.label,
+                session=session,
+                workspace_id=workspace_id,
+                role=Role(args.role),
+                member_id=args.member,
+                cohort_id=args.cohort,
+                label=args.label,
             )
             return key.id or 0, raw
 
@@ -90,11 +103,15 @@ def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.keys_command == "list":
         keys = _in_transaction(settings, lambda session: list_keys(session=session))
-        print(f"{'id':>4}  {'role':<7} {'member':>6} {'cohort':>6}  {'prefix':<13} {'state':<8} label")
+        print(
+            f"{'id':>4}  {'role':<7} {'member':>6} {'cohort':>6}  {'prefix':<13} {'state':<8} label"
+        )
         for key in keys:
             state = "revoked" if key.revoked_at else "active"
-            print(f"{key.id:>4}  {key.role:<7} {key.member_id or '-':>6} {key.cohort_id or '-':>6}"
-                  f"  cb_{key.prefix:<10} {state:<8} {key.label or ''}")
+            print(
+                f"{key.id:>4}  {key.role:<7} {key.member_id or '-':>6} {key.cohort_id or '-':>6}"
+                f"  cb_{key.prefix:<10} {state:<8} {key.label or ''}"
+            )
         return 0
     key = _in_transaction(settings, lambda session: revoke_key(session=session, key_id=args.id))
     print(f"revoked key {key.id}")
@@ -108,19 +125,27 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     for error in parsed.errors:
         print(f"{args.file}:{error.line}: {error.message}", file=sys.stderr)
     if parsed.errors and not args.skip_invalid:
-        print(f"{len(parsed.errors)} invalid row(s); nothing imported "
-              "(fix them, or pass --skip-invalid)", file=sys.stderr)
+        print(
+            f"{len(parsed.errors)} invalid row(s); nothing imported "
+            "(fix them, or pass --skip-invalid)",
+            file=sys.stderr,
+        )
         return 1
 
     async def run(session: AsyncSession) -> str:
         workspace_id = await _workspace_id(session, args.workspace)
         with tqdm(total=len(parsed.rows), unit="row", desc="importing", file=sys.stderr) as bar:
             result = await import_roster(
-                session=session, workspace_id=workspace_id, cohort_id=args.cohort,
-                rows=[row for _, row in parsed.rows], on_row=lambda: bar.update(1),
+                session=session,
+                workspace_id=workspace_id,
+                cohort_id=args.cohort,
+                rows=[row for _, row in parsed.rows],
+                on_row=lambda: bar.update(1),
             )
-        return (f"{result.created} created, {result.updated} updated, {result.enrolled} "
-                f"enrolled, {len(parsed.errors)} skipped")
+        return (
+            f"{result.created} created, {result.updated} updated, {result.enrolled} "
+            f"enrolled, {len(parsed.errors)} skipped"
+        )
 
     print(_in_transaction(settings, run))
     return 0

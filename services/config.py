@@ -9,8 +9,19 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset(
-    {"", "changeme", "change-me", "secret", "placeholder", "xoxb-your-token", "your-secret",
-     "sk-your-key", "test", "dummy", "xxx"}
+    {
+        "",
+        "changeme",
+        "change-me",
+        "secret",
+        "placeholder",
+        "xoxb-your-token",
+        "your-secret",
+        "sk-your-key",
+        "test",
+        "dummy",
+        "xxx",
+    }
 )
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator
+from pydantic import Field as PydanticField
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -25,6 +27,19 @@ SQLModel.metadata.naming_convention = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+# Primary keys are 32-bit integers on PostgreSQL; larger ids can never name a row.
+MAX_ROW_ID = 2**31 - 1
+
+
+def _iso_date_only(value: object) -> object:
+    # Pydantic would read 0 as 1970-01-01; an API date must be written as a date.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("dates are written YYYY-MM-DD")
+    return value
+
+
+RowId = Annotated[int, PydanticField(ge=1, le=MAX_ROW_ID)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 
 def utcnow() -> datetime:
@@ -72,9 +87,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-    )
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,7 +1,7 @@
 """Imports every table module so the metadata is complete (Alembic and tests rely on it)."""
 
 from services.auth.models import ApiKey
-from services.people.models import Cohort, CoachAssignment, Enrollment, Member, Workspace
+from services.people.models import CoachAssignment, Cohort, Enrollment, Member, Workspace
 from services.plans.models import Goal, Milestone, ProgressUpdate
 from services.privacy.models import AuditEvent
 

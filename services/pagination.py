@@ -51,11 +51,10 @@ async def paginate(
     """Run `statement` one page at a time, ordered by `id_column`."""
     if not 1 <= limit <= MAX_LIMIT:
         raise Invalid(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
-    if cursor is not None:
+    if cursor:
         statement = statement.where(id_column > decode_cursor(cursor))
-    rows: Sequence[Any] = (
-        (await session.exec(statement.order_by(id_column).limit(limit + 1))).all()
-    )
+    page = statement.order_by(id_column).limit(limit + 1)
+    rows: Sequence[Any] = (await session.exec(page)).all()  # type: ignore[call-overload]
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1].id) if has_more and rows else None

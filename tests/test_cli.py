@@ -28,8 +28,12 @@ async def cli_db(tmp_path: Path) -> AsyncIterator[str]:
 async def coachbot(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COACHBOT_DATABASE_URL": url}
     return await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "bot.cli", *args], env=env, capture_output=True,
-        text=True, timeout=120,
+        subprocess.run,
+        [sys.executable, "-m", "bot.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

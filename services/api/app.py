@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.api.deps import forbid_unknown_query
 from services.api.limits import BodySizeLimit
 from services.api.problems import PROBLEM_RESPONSES, install_problem_handlers, problem
 from services.config import Settings
@@ -31,7 +32,7 @@ def create_api(settings: Settings, engine: AsyncEngine) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for router in (people_router, plans_router, privacy_router):
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(forbid_unknown_query)])
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from services.errors import DomainError
 
@@ -24,7 +25,12 @@ class ProblemResponse(JSONResponse):
 
 
 def problem(
-    status: int, detail: str, *, title: str | None = None, **extra: Any
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> ProblemResponse:
     """A problem+json response with the given status and detail."""
     body: dict[str, Any] = {
@@ -34,7 +40,9 @@ def problem(
         "detail": detail,
     }
     body.update({key: value for key, value in extra.items() if value is not None})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return ProblemResponse(body, status_code=status, headers=headers)
 
 
@@ -49,6 +57,17 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _allowed_methods(request: Request) -> set[str]:
+    # Starlette answers 405 from the first route whose path matches, so its Allow header
+    # names only that route's methods; a path served by several routes needs them all.
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return methods
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Translate domain, HTTP, validation and unexpected errors into problem+json."""
 
@@ -57,13 +76,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(exc.status, exc.detail, title=exc.title, field=exc.field)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> ProblemResponse:
-        return problem(exc.status_code, str(exc.detail))
+    async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(sorted(_allowed_methods(request)))
+        return problem(exc.status_code, str(exc.detail), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> ProblemResponse:
-        return problem(422, "the request does not match the schema",
-                       errors=_validation_errors(exc))
+        return problem(422, "the request does not match the schema", errors=_validation_errors(exc))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:

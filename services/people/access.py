@@ -15,12 +15,14 @@ from services.people.models import Cohort, Enrollment, Member
 
 def cohort_filter(actor: Actor) -> Any:
     """A WHERE clause limiting cohorts to those the actor can see."""
-    in_workspace = Cohort.workspace_id == actor.workspace_id
+    in_workspace = col(Cohort.workspace_id) == actor.workspace_id
     if actor.role is Role.admin:
         return in_workspace
     reachable = set(actor.cohort_ids)
     own = (
-        col(Cohort.id).in_(select(Enrollment.cohort_id).where(Enrollment.member_id == actor.member_id))
+        col(Cohort.id).in_(
+            select(Enrollment.cohort_id).where(Enrollment.member_id == actor.member_id)
+        )
         if actor.member_id is not None
         else false()
     )
@@ -29,10 +31,10 @@ def cohort_filter(actor: Actor) -> Any:
 
 def member_filter(actor: Actor) -> Any:
     """A WHERE clause limiting members to those the actor can see."""
-    in_workspace = Member.workspace_id == actor.workspace_id
+    in_workspace = col(Member.workspace_id) == actor.workspace_id
     if actor.role is Role.admin:
         return in_workspace
-    is_self = Member.id == actor.member_id if actor.member_id is not None else false()
+    is_self = col(Member.id) == actor.member_id if actor.member_id is not None else false()
     if actor.role is Role.owner:
         enrolled = col(Member.id).in_(
             select(Enrollment.member_id).where(col(Enrollment.cohort_id).in_(actor.cohort_ids))

@@ -30,17 +30,17 @@ from services.people.models import (
 
 
 def _enrollment_filter(actor: Actor) -> Any:
-    in_workspace = Enrollment.workspace_id == actor.workspace_id
+    in_workspace = col(Enrollment.workspace_id) == actor.workspace_id
     if actor.role is Role.admin:
         return in_workspace
-    own = Enrollment.member_id == actor.member_id
+    own = col(Enrollment.member_id) == actor.member_id
     if actor.role is Role.owner:
         return in_workspace & or_(own, col(Enrollment.cohort_id).in_(actor.cohort_ids))
     return in_workspace & own
 
 
 def _assignment_filter(actor: Actor) -> Any:
-    in_workspace = CoachAssignment.workspace_id == actor.workspace_id
+    in_workspace = col(CoachAssignment.workspace_id) == actor.workspace_id
     if actor.role is Role.admin:
         return in_workspace
     if actor.role is Role.owner:
@@ -93,7 +93,11 @@ async def list_enrollments(
     if role is not None:
         statement = statement.where(Enrollment.role == role)
     return await paginate(
-        session, statement, id_column=Enrollment.id, cursor=cursor, limit=limit,
+        session,
+        statement,
+        id_column=Enrollment.id,
+        cursor=cursor,
+        limit=limit,
         to_public=EnrollmentPublic.model_validate,
     )
 
@@ -165,7 +169,11 @@ async def list_assignments(
     if leader_id is not None:
         statement = statement.where(CoachAssignment.leader_id == leader_id)
     return await paginate(
-        session, statement, id_column=CoachAssignment.id, cursor=cursor, limit=limit,
+        session,
+        statement,
+        id_column=CoachAssignment.id,
+        cursor=cursor,
+        limit=limit,
         to_public=CoachAssignmentPublic.model_validate,
     )
 
@@ -175,7 +183,7 @@ async def get_assignment(
 ) -> CoachAssignment:
     """One coach assignment the actor can see."""
     statement = select(CoachAssignment).where(
-        CoachAssignment.id == assignment_id, _assignment_filter(actor)
+        col(CoachAssignment.id) == assignment_id, _assignment_filter(actor)
     )
     found = (await session.exec(statement)).first()
     if found is None:
@@ -192,12 +200,14 @@ async def assign_coach(
     )
     if data.coach_id == data.leader_id:
         raise Invalid("a leader cannot coach themselves", field="coach_id")
-    for member_id, role in ((data.coach_id, EnrollmentRole.coach),
-                            (data.leader_id, EnrollmentRole.leader)):
+    for member_id, role in (
+        (data.coach_id, EnrollmentRole.coach),
+        (data.leader_id, EnrollmentRole.leader),
+    ):
         enrolled = await session.exec(
             select(Enrollment.id).where(
                 Enrollment.cohort_id == data.cohort_id,
-                Enrollment.member_id == member_id,
+                col(Enrollment.member_id) == member_id,
                 Enrollment.role == role,
             )
         )

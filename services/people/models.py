@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ConfigDict, EmailStr, field_validator, model_validator
+from pydantic import EmailStr, field_validator, model_validator
 from sqlalchemy import String, UniqueConstraint
 from sqlmodel import Field, SQLModel
+from sqlmodel._compat import SQLModelConfig
 
-from services.db import UTCDateTime, utcnow
+from services.db import IsoDate, RowId, UTCDateTime, utcnow
 
-FORBID = ConfigDict(extra="forbid")  # type: ignore[typeddict-item]
+FORBID = SQLModelConfig(extra="forbid")
 
 
 class NudgeMode(StrEnum):
@@ -109,8 +110,8 @@ class MemberPublic(MemberBase):
 class CohortBase(SQLModel):
     name: str = Field(max_length=200, min_length=1)
     program: str | None = Field(default=None, max_length=200)
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: IsoDate | None = None
+    end_date: IsoDate | None = None
     timezone: str = Field(default="UTC", max_length=64)
     nudge_mode: NudgeMode = Field(default=NudgeMode.coach_review, sa_type=String(20))
     k_anonymity_min: int = Field(default=5, ge=2, le=100)
@@ -141,8 +142,8 @@ class CohortUpdate(SQLModel):
     model_config = FORBID
     name: str | None = Field(default=None, max_length=200, min_length=1)
     program: str | None = Field(default=None, max_length=200)
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: IsoDate | None = None
+    end_date: IsoDate | None = None
     timezone: str | None = Field(default=None, max_length=64)
     nudge_mode: NudgeMode | None = None
     k_anonymity_min: int | None = Field(default=None, ge=2, le=100)
@@ -162,11 +163,11 @@ class CohortPublic(CohortBase):
 
 
 class EnrollmentBase(SQLModel):
-    cohort_id: int
-    member_id: int
+    cohort_id: RowId
+    member_id: RowId
     role: EnrollmentRole = Field(default=EnrollmentRole.leader, sa_type=String(10))
     status: EnrollmentStatus = Field(default=EnrollmentStatus.active, sa_type=String(10))
-    paused_until: date | None = None
+    paused_until: IsoDate | None = None
 
 
 class Enrollment(EnrollmentBase, table=True):
@@ -185,7 +186,7 @@ class EnrollmentCreate(EnrollmentBase):
 class EnrollmentUpdate(SQLModel):
     model_config = FORBID
     status: EnrollmentStatus | None = None
-    paused_until: date | None = None
+    paused_until: IsoDate | None = None
 
 
 class EnrollmentPublic(EnrollmentBase):
@@ -197,9 +198,9 @@ class EnrollmentPublic(EnrollmentBase):
 
 
 class CoachAssignmentBase(SQLModel):
-    cohort_id: int
-    coach_id: int
-    leader_id: int
+    cohort_id: RowId
+    coach_id: RowId
+    leader_id: RowId
 
 
 class CoachAssignment(CoachAssignmentBase, table=True):

@@ -164,8 +164,10 @@ async def import_roster(
         if cohort_id is not None and (member.id, row.role) not in enrolled_now:
             session.add(
                 Enrollment(
-                    workspace_id=workspace_id, cohort_id=cohort_id,
-                    member_id=member.id or 0, role=row.role,
+                    workspace_id=workspace_id,
+                    cohort_id=cohort_id,
+                    member_id=member.id or 0,
+                    role=row.role,
                 )
             )
             enrolled += 1

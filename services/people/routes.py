@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from services.api.deps import DEFAULT_PAGE, ActorDep, Cursor, Limit, SessionDep
+from services.api.deps import (
+    DEFAULT_PAGE,
+    ActorDep,
+    Cursor,
+    Limit,
+    PathId,
+    QueryId,
+    SessionDep,
+)
 from services.pagination import Page
 from services.people import enrollments, service
 from services.people.models import (
@@ -39,14 +47,14 @@ async def create_cohort(session: SessionDep, actor: ActorDep, data: CohortCreate
 
 
 @router.get("/cohorts/{cohort_id}", tags=["cohorts"])
-async def get_cohort(session: SessionDep, actor: ActorDep, cohort_id: int) -> CohortPublic:
+async def get_cohort(session: SessionDep, actor: ActorDep, cohort_id: PathId) -> CohortPublic:
     cohort = await service.get_cohort(session=session, actor=actor, cohort_id=cohort_id)
     return CohortPublic.model_validate(cohort)
 
 
 @router.patch("/cohorts/{cohort_id}", tags=["cohorts"])
 async def update_cohort(
-    session: SessionDep, actor: ActorDep, cohort_id: int, data: CohortUpdate
+    session: SessionDep, actor: ActorDep, cohort_id: PathId, data: CohortUpdate
 ) -> CohortPublic:
     cohort = await service.update_cohort(
         session=session, actor=actor, cohort_id=cohort_id, data=data
@@ -55,7 +63,7 @@ async def update_cohort(
 
 
 @router.delete("/cohorts/{cohort_id}", status_code=204, tags=["cohorts"])
-async def delete_cohort(session: SessionDep, actor: ActorDep, cohort_id: int) -> Response:
+async def delete_cohort(session: SessionDep, actor: ActorDep, cohort_id: PathId) -> Response:
     await service.delete_cohort(session=session, actor=actor, cohort_id=cohort_id)
     return Response(status_code=204)
 
@@ -64,7 +72,7 @@ async def delete_cohort(session: SessionDep, actor: ActorDep, cohort_id: int) ->
 async def list_members(
     session: SessionDep,
     actor: ActorDep,
-    cohort_id: int | None = None,
+    cohort_id: QueryId = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE,
 ) -> Page[MemberPublic]:
@@ -80,14 +88,14 @@ async def create_member(session: SessionDep, actor: ActorDep, data: MemberCreate
 
 
 @router.get("/members/{member_id}", tags=["members"])
-async def get_member(session: SessionDep, actor: ActorDep, member_id: int) -> MemberPublic:
+async def get_member(session: SessionDep, actor: ActorDep, member_id: PathId) -> MemberPublic:
     member = await service.get_member(session=session, actor=actor, member_id=member_id)
     return service.member_public(member)
 
 
 @router.patch("/members/{member_id}", tags=["members"])
 async def update_member(
-    session: SessionDep, actor: ActorDep, member_id: int, data: MemberUpdate
+    session: SessionDep, actor: ActorDep, member_id: PathId, data: MemberUpdate
 ) -> MemberPublic:
     member = await service.update_member(
         session=session, actor=actor, member_id=member_id, data=data
@@ -96,7 +104,7 @@ async def update_member(
 
 
 @router.delete("/members/{member_id}", status_code=204, tags=["members"])
-async def delete_member(session: SessionDep, actor: ActorDep, member_id: int) -> Response:
+async def delete_member(session: SessionDep, actor: ActorDep, member_id: PathId) -> Response:
     await service.delete_member(session=session, actor=actor, member_id=member_id)
     return Response(status_code=204)
 
@@ -105,15 +113,20 @@ async def delete_member(session: SessionDep, actor: ActorDep, member_id: int) ->
 async def list_enrollments(
     session: SessionDep,
     actor: ActorDep,
-    cohort_id: int | None = None,
-    member_id: int | None = None,
+    cohort_id: QueryId = None,
+    member_id: QueryId = None,
     role: EnrollmentRole | None = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE,
 ) -> Page[EnrollmentPublic]:
     return await enrollments.list_enrollments(
-        session=session, actor=actor, cohort_id=cohort_id, member_id=member_id, role=role,
-        cursor=cursor, limit=limit,
+        session=session,
+        actor=actor,
+        cohort_id=cohort_id,
+        member_id=member_id,
+        role=role,
+        cursor=cursor,
+        limit=limit,
     )
 
 
@@ -125,7 +138,7 @@ async def enroll(session: SessionDep, actor: ActorDep, data: EnrollmentCreate) -
 
 @router.get("/enrollments/{enrollment_id}", tags=["enrollments"])
 async def get_enrollment(
-    session: SessionDep, actor: ActorDep, enrollment_id: int
+    session: SessionDep, actor: ActorDep, enrollment_id: PathId
 ) -> EnrollmentPublic:
     enrollment = await enrollments.get_enrollment(
         session=session, actor=actor, enrollment_id=enrollment_id
@@ -135,7 +148,7 @@ async def get_enrollment(
 
 @router.patch("/enrollments/{enrollment_id}", tags=["enrollments"])
 async def update_enrollment(
-    session: SessionDep, actor: ActorDep, enrollment_id: int, data: EnrollmentUpdate
+    session: SessionDep, actor: ActorDep, enrollment_id: PathId, data: EnrollmentUpdate
 ) -> EnrollmentPublic:
     enrollment = await enrollments.update_enrollment(
         session=session, actor=actor, enrollment_id=enrollment_id, data=data
@@ -144,7 +157,9 @@ async def update_enrollment(
 
 
 @router.delete("/enrollments/{enrollment_id}", status_code=204, tags=["enrollments"])
-async def delete_enrollment(session: SessionDep, actor: ActorDep, enrollment_id: int) -> Response:
+async def delete_enrollment(
+    session: SessionDep, actor: ActorDep, enrollment_id: PathId
+) -> Response:
     await enrollments.delete_enrollment(session=session, actor=actor, enrollment_id=enrollment_id)
     return Response(status_code=204)
 
@@ -153,15 +168,20 @@ async def delete_enrollment(session: SessionDep, actor: ActorDep, enrollment_id:
 async def list_assignments(
     session: SessionDep,
     actor: ActorDep,
-    cohort_id: int | None = None,
-    coach_id: int | None = None,
-    leader_id: int | None = None,
+    cohort_id: QueryId = None,
+    coach_id: QueryId = None,
+    leader_id: QueryId = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE,
 ) -> Page[CoachAssignmentPublic]:
     return await enrollments.list_assignments(
-        session=session, actor=actor, cohort_id=cohort_id, coach_id=coach_id,
-        leader_id=leader_id, cursor=cursor, limit=limit,
+        session=session,
+        actor=actor,
+        cohort_id=cohort_id,
+        coach_id=coach_id,
+        leader_id=leader_id,
+        cursor=cursor,
+        limit=limit,
     )
 
 
@@ -175,7 +195,7 @@ async def assign_coach(
 
 @router.get("/coach-assignments/{assignment_id}", tags=["coach assignments"])
 async def get_assignment(
-    session: SessionDep, actor: ActorDep, assignment_id: int
+    session: SessionDep, actor: ActorDep, assignment_id: PathId
 ) -> CoachAssignmentPublic:
     assignment = await enrollments.get_assignment(
         session=session, actor=actor, assignment_id=assignment_id
@@ -184,6 +204,6 @@ async def get_assignment(
 
 
 @router.delete("/coach-assignments/{assignment_id}", status_code=204, tags=["coach assignments"])
-async def unassign_coach(session: SessionDep, actor: ActorDep, assignment_id: int) -> Response:
+async def unassign_coach(session: SessionDep, actor: ActorDep, assignment_id: PathId) -> Response:
     await enrollments.unassign_coach(session=session, actor=actor, assignment_id=assignment_id)
     return Response(status_code=204)

@@ -52,7 +52,11 @@ async def list_cohorts(
     """Cohorts the actor can see."""
     statement = select(Cohort).where(cohort_filter(actor))
     return await paginate(
-        session, statement, id_column=Cohort.id, cursor=cursor, limit=limit,
+        session,
+        statement,
+        id_column=Cohort.id,
+        cursor=cursor,
+        limit=limit,
         to_public=CohortPublic.model_validate,
     )
 
@@ -111,10 +115,16 @@ async def list_members(
     statement = select(Member).where(member_filter(actor))
     if cohort_id is not None:
         statement = statement.where(
-            col(Member.id).in_(select(Enrollment.member_id).where(Enrollment.cohort_id == cohort_id))
+            col(Member.id).in_(
+                select(Enrollment.member_id).where(Enrollment.cohort_id == cohort_id)
+            )
         )
     return await paginate(
-        session, statement, id_column=Member.id, cursor=cursor, limit=limit,
+        session,
+        statement,
+        id_column=Member.id,
+        cursor=cursor,
+        limit=limit,
         to_public=member_public,
     )
 

@@ -29,25 +29,30 @@ def require_content_role(actor: Actor) -> None:
 def readable_goals(actor: Actor) -> Any:
     """A WHERE clause limiting goals to those whose content the actor may read."""
     require_content_role(actor)
-    own = Goal.member_id == actor.member_id
+    own = col(Goal.member_id) == actor.member_id
     if actor.role is Role.coach:
         coached = col(Goal.member_id).in_(actor.coachee_ids) & (
-            Goal.visibility == Visibility.coach
+            col(Goal.visibility) == Visibility.coach
         )
-        return (Goal.workspace_id == actor.workspace_id) & or_(own, coached)
-    return (Goal.workspace_id == actor.workspace_id) & own
+        return (col(Goal.workspace_id) == actor.workspace_id) & or_(own, coached)
+    return (col(Goal.workspace_id) == actor.workspace_id) & own
 
 
 async def readable_goal(
     *, session: AsyncSession, actor: Actor, goal_id: int, object_type: str = "goal"
 ) -> Goal:
     """A goal the actor may read (audited when it is someone else's), else NotFound."""
-    goal = (await session.exec(select(Goal).where(Goal.id == goal_id, readable_goals(actor)))).first()
+    goal = (
+        await session.exec(select(Goal).where(Goal.id == goal_id, readable_goals(actor)))
+    ).first()
     if goal is None:
         raise NotFound(f"goal {goal_id} not found")
     record_read(
-        session=session, actor=actor, subject_member_id=goal.member_id,
-        object_type=object_type, object_id=goal.id,
+        session=session,
+        actor=actor,
+        subject_member_id=goal.member_id,
+        object_type=object_type,
+        object_id=goal.id,
     )
     return goal
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.auth.service import Actor
@@ -58,8 +58,11 @@ async def list_milestones(
     goal = await readable_goal(session=session, actor=actor, goal_id=goal_id)
     today = await leader_today(session=session, member_id=goal.member_id, now=utcnow())
     return await paginate(
-        session, select(Milestone).where(Milestone.goal_id == goal_id),
-        id_column=Milestone.id, cursor=cursor, limit=limit,
+        session,
+        select(Milestone).where(Milestone.goal_id == goal_id),
+        id_column=Milestone.id,
+        cursor=cursor,
+        limit=limit,
         to_public=lambda row: milestone_public(row, today=today),
     )
 
@@ -113,7 +116,9 @@ async def complete_milestone(
 ) -> Milestone:
     """Mark a milestone done (idempotent: completing it again keeps the first done_at)."""
     return await update_milestone(
-        session=session, actor=actor, milestone_id=milestone_id,
+        session=session,
+        actor=actor,
+        milestone_id=milestone_id,
         data=MilestoneUpdate(status=MilestoneStatus.done),
     )
 
@@ -130,10 +135,8 @@ async def reorder_milestones(
 ) -> list[Milestone]:
     """Put a goal's milestones in the given order; the list must name each one exactly once."""
     await writable_goal(session=session, actor=actor, goal_id=goal_id)
-    milestones = (
-        await session.exec(select(Milestone).where(Milestone.goal_id == goal_id))
-    ).all()
-    by_id = {milestone.id: milestone for milestone in milestones}
+    milestones = (await session.exec(select(Milestone).where(Milestone.goal_id == goal_id))).all()
+    by_id = {milestone.id or 0: milestone for milestone in milestones}
     if sorted(data.milestone_ids) != sorted(by_id) or len(set(data.milestone_ids)) != len(by_id):
         raise Invalid(
             "milestone_ids must list every milestone of this goal exactly once",
@@ -143,7 +146,7 @@ async def reorder_milestones(
         by_id[milestone_id].position = position
         session.add(by_id[milestone_id])
     await session.flush()
-    return sorted(milestones, key=lambda milestone: milestone.position)
+    return sorted(milestones, key=lambda milestone: milestone.position or 0)
 
 
 def _stamp_done(milestone: Milestone) -> None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
-from pydantic import ConfigDict
 from sqlalchemy import String, Text
 from sqlmodel import Field, SQLModel
+from sqlmodel._compat import SQLModelConfig
 
-from services.db import UTCDateTime, utcnow
+from services.db import IsoDate, RowId, UTCDateTime, utcnow
 
-FORBID = ConfigDict(extra="forbid")  # type: ignore[typeddict-item]
+FORBID = SQLModelConfig(extra="forbid")
 
 
 class GoalStatus(StrEnum):
@@ -55,7 +55,7 @@ class GoalBase(SQLModel):
     competency: str | None = Field(default=None, max_length=100)
     status: GoalStatus = Field(default=GoalStatus.on_track, sa_type=String(20))
     visibility: Visibility = Field(default=Visibility.coach, sa_type=String(20))
-    cohort_id: int | None = None
+    cohort_id: RowId | None = None
 
 
 class Goal(GoalBase, table=True):
@@ -94,7 +94,7 @@ class GoalPublic(GoalBase):
 
 class MilestoneBase(SQLModel):
     title: str = Field(max_length=200, min_length=1)
-    due_date: date | None = None
+    due_date: IsoDate | None = None
     status: MilestoneStatus = Field(default=MilestoneStatus.open, sa_type=String(20))
 
 
@@ -115,7 +115,7 @@ class MilestoneCreate(MilestoneBase):
 class MilestoneUpdate(SQLModel):
     model_config = FORBID
     title: str | None = Field(default=None, max_length=200, min_length=1)
-    due_date: date | None = None
+    due_date: IsoDate | None = None
     status: MilestoneStatus | None = None
 
 
@@ -123,7 +123,7 @@ class MilestoneOrder(SQLModel):
     """The goal's milestone ids in their new order; it must name every milestone once."""
 
     model_config = FORBID
-    milestone_ids: list[int] = Field(max_length=500)
+    milestone_ids: list[RowId] = Field(max_length=500)
 
 
 class MilestonePublic(MilestoneBase):
@@ -142,7 +142,7 @@ class MilestonePublic(MilestoneBase):
 class ProgressUpdateBase(SQLModel):
     note: str = Field(max_length=4000, min_length=1, sa_type=Text)
     confidence: int | None = Field(default=None, ge=1, le=5)
-    milestone_id: int | None = None
+    milestone_id: RowId | None = None
 
 
 class ProgressUpdate(ProgressUpdateBase, table=True):

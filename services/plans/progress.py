@@ -44,8 +44,11 @@ async def list_progress(
     """A goal's progress updates, oldest first."""
     await readable_goal(session=session, actor=actor, goal_id=goal_id, object_type="progress")
     return await paginate(
-        session, select(ProgressUpdate).where(ProgressUpdate.goal_id == goal_id),
-        id_column=ProgressUpdate.id, cursor=cursor, limit=limit,
+        session,
+        select(ProgressUpdate).where(ProgressUpdate.goal_id == goal_id),
+        id_column=ProgressUpdate.id,
+        cursor=cursor,
+        limit=limit,
         to_public=ProgressUpdatePublic.model_validate,
     )
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from services.api.deps import DEFAULT_PAGE, ActorDep, Cursor, Limit, SessionDep
+from services.api.deps import (
+    DEFAULT_PAGE,
+    ActorDep,
+    Cursor,
+    Limit,
+    PathId,
+    QueryId,
+    SessionDep,
+)
 from services.db import utcnow
 from services.pagination import Page
 from services.plans import milestones, progress, service
@@ -28,7 +36,7 @@ router = APIRouter()
 
 
 @router.get("/members/{member_id}/plan", tags=["plans"])
-async def get_plan(session: SessionDep, actor: ActorDep, member_id: int) -> PlanPublic:
+async def get_plan(session: SessionDep, actor: ActorDep, member_id: PathId) -> PlanPublic:
     return await service.get_plan(session=session, actor=actor, member_id=member_id)
 
 
@@ -36,28 +44,33 @@ async def get_plan(session: SessionDep, actor: ActorDep, member_id: int) -> Plan
 async def list_goals(
     session: SessionDep,
     actor: ActorDep,
-    member_id: int,
+    member_id: PathId,
     status: GoalStatus | None = None,
-    cohort_id: int | None = None,
+    cohort_id: QueryId = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE,
 ) -> Page[GoalPublic]:
     return await service.list_goals(
-        session=session, actor=actor, member_id=member_id, status=status, cohort_id=cohort_id,
-        cursor=cursor, limit=limit,
+        session=session,
+        actor=actor,
+        member_id=member_id,
+        status=status,
+        cohort_id=cohort_id,
+        cursor=cursor,
+        limit=limit,
     )
 
 
 @router.post("/members/{member_id}/goals", status_code=201, tags=["goals"])
 async def create_goal(
-    session: SessionDep, actor: ActorDep, member_id: int, data: GoalCreate
+    session: SessionDep, actor: ActorDep, member_id: PathId, data: GoalCreate
 ) -> GoalPublic:
     goal = await service.create_goal(session=session, actor=actor, member_id=member_id, data=data)
     return GoalPublic.model_validate(goal)
 
 
 @router.get("/goals/{goal_id}", tags=["goals"])
-async def get_goal(session: SessionDep, actor: ActorDep, goal_id: int) -> GoalPublic:
+async def get_goal(session: SessionDep, actor: ActorDep, goal_id: PathId) -> GoalPublic:
     return GoalPublic.model_validate(
         await service.get_goal(session=session, actor=actor, goal_id=goal_id)
     )
@@ -65,14 +78,14 @@ async def get_goal(session: SessionDep, actor: ActorDep, goal_id: int) -> GoalPu
 
 @router.patch("/goals/{goal_id}", tags=["goals"])
 async def update_goal(
-    session: SessionDep, actor: ActorDep, goal_id: int, data: GoalUpdate
+    session: SessionDep, actor: ActorDep, goal_id: PathId, data: GoalUpdate
 ) -> GoalPublic:
     goal = await service.update_goal(session=session, actor=actor, goal_id=goal_id, data=data)
     return GoalPublic.model_validate(goal)
 
 
 @router.delete("/goals/{goal_id}", status_code=204, tags=["goals"])
-async def delete_goal(session: SessionDep, actor: ActorDep, goal_id: int) -> Response:
+async def delete_goal(session: SessionDep, actor: ActorDep, goal_id: PathId) -> Response:
     await service.delete_goal(session=session, actor=actor, goal_id=goal_id)
     return Response(status_code=204)
 
@@ -81,7 +94,7 @@ async def delete_goal(session: SessionDep, actor: ActorDep, goal_id: int) -> Res
 async def list_milestones(
     session: SessionDep,
     actor: ActorDep,
-    goal_id: int,
+    goal_id: PathId,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE,
 ) -> Page[MilestonePublic]:
@@ -92,7 +105,7 @@ async def list_milestones(
 
 @router.post("/goals/{goal_id}/milestones", status_code=201, tags=["milestones"])
 async def add_milestone(
-    session: SessionDep, actor: ActorDep, goal_id: int, data: MilestoneCreate
+    session: SessionDep, actor: ActorDep, goal_id: PathId, data: MilestoneCreate
 ) -> MilestonePublic:
     milestone = await milestones.add_milestone(
         session=session, actor=actor, goal_id=goal_id, data=data
@@ -102,7 +115,7 @@ async def add_milestone(
 
 @router.put("/goals/{goal_id}/milestones/order", tags=["milestones"])
 async def reorder_milestones(
-    session: SessionDep, actor: ActorDep, goal_id: int, data: MilestoneOrder
+    session: SessionDep, actor: ActorDep, goal_id: PathId, data: MilestoneOrder
 ) -> list[MilestonePublic]:
     ordered = await milestones.reorder_milestones(
         session=session, actor=actor, goal_id=goal_id, data=data
@@ -113,7 +126,7 @@ async def reorder_milestones(
 
 @router.get("/milestones/{milestone_id}", tags=["milestones"])
 async def get_milestone(
-    session: SessionDep, actor: ActorDep, milestone_id: int
+    session: SessionDep, actor: ActorDep, milestone_id: PathId
 ) -> MilestonePublic:
     milestone = await milestones.get_milestone(
         session=session, actor=actor, milestone_id=milestone_id
@@ -124,7 +137,7 @@ async def get_milestone(
 
 @router.patch("/milestones/{milestone_id}", tags=["milestones"])
 async def update_milestone(
-    session: SessionDep, actor: ActorDep, milestone_id: int, data: MilestoneUpdate
+    session: SessionDep, actor: ActorDep, milestone_id: PathId, data: MilestoneUpdate
 ) -> MilestonePublic:
     milestone = await milestones.update_milestone(
         session=session, actor=actor, milestone_id=milestone_id, data=data
@@ -134,7 +147,7 @@ async def update_milestone(
 
 @router.post("/milestones/{milestone_id}/complete", tags=["milestones"])
 async def complete_milestone(
-    session: SessionDep, actor: ActorDep, milestone_id: int
+    session: SessionDep, actor: ActorDep, milestone_id: PathId
 ) -> MilestonePublic:
     milestone = await milestones.complete_milestone(
         session=session, actor=actor, milestone_id=milestone_id
@@ -143,7 +156,7 @@ async def complete_milestone(
 
 
 @router.delete("/milestones/{milestone_id}", status_code=204, tags=["milestones"])
-async def delete_milestone(session: SessionDep, actor: ActorDep, milestone_id: int) -> Response:
+async def delete_milestone(session: SessionDep, actor: ActorDep, milestone_id: PathId) -> Response:
     await milestones.delete_milestone(session=session, actor=actor, milestone_id=milestone_id)
     return Response(status_code=204)
 
@@ -152,7 +165,7 @@ async def delete_milestone(session: SessionDep, actor: ActorDep, milestone_id: i
 async def list_progress(
     session: SessionDep,
     actor: ActorDep,
-    goal_id: int,
+    goal_id: PathId,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE,
 ) -> Page[ProgressUpdatePublic]:
@@ -163,7 +176,7 @@ async def list_progress(
 
 @router.post("/goals/{goal_id}/progress", status_code=201, tags=["progress"])
 async def log_progress(
-    session: SessionDep, actor: ActorDep, goal_id: int, data: ProgressUpdateCreate
+    session: SessionDep, actor: ActorDep, goal_id: PathId, data: ProgressUpdateCreate
 ) -> ProgressUpdatePublic:
     update = await progress.log_progress(session=session, actor=actor, goal_id=goal_id, data=data)
     return ProgressUpdatePublic.model_validate(update)
@@ -171,7 +184,7 @@ async def log_progress(
 
 @router.get("/progress/{update_id}", tags=["progress"])
 async def get_progress(
-    session: SessionDep, actor: ActorDep, update_id: int
+    session: SessionDep, actor: ActorDep, update_id: PathId
 ) -> ProgressUpdatePublic:
     update = await progress.get_progress(session=session, actor=actor, update_id=update_id)
     return ProgressUpdatePublic.model_validate(update)
@@ -179,7 +192,7 @@ async def get_progress(
 
 @router.patch("/progress/{update_id}", tags=["progress"])
 async def edit_progress(
-    session: SessionDep, actor: ActorDep, update_id: int, data: ProgressUpdateUpdate
+    session: SessionDep, actor: ActorDep, update_id: PathId, data: ProgressUpdateUpdate
 ) -> ProgressUpdatePublic:
     update = await progress.edit_progress(
         session=session, actor=actor, update_id=update_id, data=data
@@ -188,6 +201,6 @@ async def edit_progress(
 
 
 @router.delete("/progress/{update_id}", status_code=204, tags=["progress"])
-async def delete_progress(session: SessionDep, actor: ActorDep, update_id: int) -> Response:
+async def delete_progress(session: SessionDep, actor: ActorDep, update_id: PathId) -> Response:
     await progress.delete_progress(session=session, actor=actor, update_id=update_id)
     return Response(status_code=204)

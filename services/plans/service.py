@@ -64,7 +64,11 @@ async def list_goals(
     if cohort_id is not None:
         statement = statement.where(Goal.cohort_id == cohort_id)
     page = await paginate(
-        session, statement, id_column=Goal.id, cursor=cursor, limit=limit,
+        session,
+        statement,
+        id_column=Goal.id,
+        cursor=cursor,
+        limit=limit,
         to_public=GoalPublic.model_validate,
     )
     if page.items:
@@ -82,7 +86,9 @@ async def create_goal(
         raise NotPermitted("only the leader adds goals to their own plan")
     if data.cohort_id is not None:
         enrolled = await session.exec(
-            select(Enrollment.id).join(Cohort, col(Cohort.id) == Enrollment.cohort_id).where(
+            select(Enrollment.id)
+            .join(Cohort, col(Cohort.id) == Enrollment.cohort_id)
+            .where(
                 Enrollment.cohort_id == data.cohort_id,
                 Enrollment.member_id == member_id,
                 Cohort.workspace_id == actor.workspace_id,
@@ -132,17 +138,17 @@ async def get_plan(*, session: AsyncSession, actor: Actor, member_id: int) -> Pl
     member = await get_member(session=session, actor=actor, member_id=member_id)
     goals = (
         await session.exec(
-            select(Goal).where(Goal.member_id == member_id, readable_goals(actor)).order_by(
-                col(Goal.id)
-            )
+            select(Goal)
+            .where(Goal.member_id == member_id, readable_goals(actor))
+            .order_by(col(Goal.id))
         )
     ).all()
     goal_ids = [goal.id for goal in goals]
     milestones = (
         await session.exec(
-            select(Milestone).where(col(Milestone.goal_id).in_(goal_ids)).order_by(
-                col(Milestone.goal_id), col(Milestone.position), col(Milestone.id)
-            )
+            select(Milestone)
+            .where(col(Milestone.goal_id).in_(goal_ids))
+            .order_by(col(Milestone.goal_id), col(Milestone.position), col(Milestone.id))
         )
     ).all()
     progress = await _recent_progress(session, goal_ids)
@@ -175,7 +181,7 @@ async def _recent_progress(
         select(
             col(ProgressUpdate.id).label("id"),
             func.row_number()
-            .over(partition_by=ProgressUpdate.goal_id, order_by=col(ProgressUpdate.id).desc())
+            .over(partition_by=col(ProgressUpdate.goal_id), order_by=col(ProgressUpdate.id).desc())
             .label("rank"),
         )
         .where(col(ProgressUpdate.goal_id).in_(goal_ids))

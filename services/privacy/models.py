@@ -14,9 +14,7 @@ class AuditEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     actor_key_id: int | None = Field(default=None, foreign_key="api_key.id", ondelete="SET NULL")
-    actor_member_id: int | None = Field(
-        default=None, foreign_key="member.id", ondelete="SET NULL"
-    )
+    actor_member_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
     action: str = Field(max_length=50)
     subject_member_id: int | None = Field(
         default=None, foreign_key="member.id", index=True, ondelete="SET NULL"

@@ -13,7 +13,7 @@ from services.auth.models import ApiKey, Role
 from services.auth.service import Actor
 from services.db import utcnow
 from services.errors import NotFound, NotPermitted
-from services.people.models import CoachAssignment, Enrollment, Member
+from services.people.models import CoachAssignment, Enrollment
 from services.people.service import get_member
 from services.plans.models import Goal, Milestone, ProgressUpdate
 from services.privacy.models import AuditEvent
@@ -35,21 +35,33 @@ async def export_member_data(
     goal_ids = [goal.id for goal in goals]
     tables: dict[str, Any] = {
         "member": _row(member),
-        "enrollments": await _dump(session, select(Enrollment).where(
-            Enrollment.member_id == member_id)),
-        "coach_assignments": await _dump(session, select(CoachAssignment).where(
-            (CoachAssignment.leader_id == member_id) | (CoachAssignment.coach_id == member_id))),
+        "enrollments": await _dump(
+            session, select(Enrollment).where(Enrollment.member_id == member_id)
+        ),
+        "coach_assignments": await _dump(
+            session,
+            select(CoachAssignment).where(
+                (CoachAssignment.leader_id == member_id) | (CoachAssignment.coach_id == member_id)
+            ),
+        ),
         "goals": [_row(goal) for goal in goals],
-        "milestones": await _dump(session, select(Milestone).where(
-            col(Milestone.goal_id).in_(goal_ids))),
-        "progress_updates": await _dump(session, select(ProgressUpdate).where(
-            ProgressUpdate.member_id == member_id)),
-        "audit_events_about_me": await _dump(session, select(AuditEvent).where(
-            AuditEvent.subject_member_id == member_id)),
+        "milestones": await _dump(
+            session, select(Milestone).where(col(Milestone.goal_id).in_(goal_ids))
+        ),
+        "progress_updates": await _dump(
+            session, select(ProgressUpdate).where(ProgressUpdate.member_id == member_id)
+        ),
+        "audit_events_about_me": await _dump(
+            session, select(AuditEvent).where(AuditEvent.subject_member_id == member_id)
+        ),
     }
     record_action(
-        session=session, actor=actor, action="export", subject_member_id=member_id,
-        object_type="member", object_id=member_id,
+        session=session,
+        actor=actor,
+        action="export",
+        subject_member_id=member_id,
+        object_type="member",
+        object_id=member_id,
     )
     return tables
 
@@ -64,19 +76,19 @@ async def erase_member_data(
     if member.id is None:
         raise NotFound(f"member {member_id} not found")
     goal_ids = select(Goal.id).where(Goal.member_id == member_id)
-    erased_goals = await session.exec(  # type: ignore[call-overload]
-        update(Goal).where(col(Goal.member_id) == member_id)
+    erased_goals = await session.exec(
+        update(Goal)
+        .where(col(Goal.member_id) == member_id)
         .values(title=ERASED, why=None, competency=None)
     )
-    erased_milestones = await session.exec(  # type: ignore[call-overload]
+    erased_milestones = await session.exec(
         update(Milestone).where(col(Milestone.goal_id).in_(goal_ids)).values(title=ERASED)
     )
-    erased_notes = await session.exec(  # type: ignore[call-overload]
-        update(ProgressUpdate).where(col(ProgressUpdate.member_id) == member_id)
-        .values(note=ERASED)
+    erased_notes = await session.exec(
+        update(ProgressUpdate).where(col(ProgressUpdate.member_id) == member_id).values(note=ERASED)
     )
     now = utcnow()
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(ApiKey)
         .where(col(ApiKey.member_id) == member_id, col(ApiKey.revoked_at).is_(None))
         .values(revoked_at=now)
@@ -96,8 +108,12 @@ async def erase_member_data(
     )
     session.add(member)
     record_action(
-        session=session, actor=actor, action="erase", subject_member_id=member_id,
-        object_type="member", object_id=member_id,
+        session=session,
+        actor=actor,
+        action="erase",
+        subject_member_id=member_id,
+        object_type="member",
+        object_id=member_id,
     )
     await session.flush()
     return {

@@ -18,19 +18,36 @@ async def test_leader_builds_a_plan_and_reads_it_in_one_call(
 ) -> None:
     world = await build_world(session)
     me = world.keys["leader"]
-    goal = (await client.post(f"/api/v1/members/{world.leader.id}/goals", headers=me,
-                              json={"title": "Coach my successor", "competency": "delegation",
-                                    "visibility": "coach"})).json()
+    goal = (
+        await client.post(
+            f"/api/v1/members/{world.leader.id}/goals",
+            headers=me,
+            json={"title": "Coach my successor", "competency": "delegation", "visibility": "coach"},
+        )
+    ).json()
     yesterday = (utcnow() - timedelta(days=2)).date().isoformat()
-    first = (await client.post(f"/api/v1/goals/{goal['id']}/milestones", headers=me,
-                               json={"title": "Pick a successor", "due_date": yesterday})).json()
-    second = (await client.post(f"/api/v1/goals/{goal['id']}/milestones", headers=me,
-                                json={"title": "Hand over the budget"})).json()
+    first = (
+        await client.post(
+            f"/api/v1/goals/{goal['id']}/milestones",
+            headers=me,
+            json={"title": "Pick a successor", "due_date": yesterday},
+        )
+    ).json()
+    second = (
+        await client.post(
+            f"/api/v1/goals/{goal['id']}/milestones",
+            headers=me,
+            json={"title": "Hand over the budget"},
+        )
+    ).json()
     assert (first["position"], second["position"]) == (0, 1)
     assert first["overdue"] is True
 
-    reordered = await client.put(f"/api/v1/goals/{goal['id']}/milestones/order", headers=me,
-                                 json={"milestone_ids": [second["id"], first["id"]]})
+    reordered = await client.put(
+        f"/api/v1/goals/{goal['id']}/milestones/order",
+        headers=me,
+        json={"milestone_ids": [second["id"], first["id"]]},
+    )
     assert [m["id"] for m in reordered.json()] == [second["id"], first["id"]]
 
     done = (await client.post(f"/api/v1/milestones/{first['id']}/complete", headers=me)).json()
@@ -38,9 +55,11 @@ async def test_leader_builds_a_plan_and_reads_it_in_one_call(
     again = (await client.post(f"/api/v1/milestones/{first['id']}/complete", headers=me)).json()
     assert again["done_at"] == done["done_at"]
 
-    await client.post(f"/api/v1/goals/{goal['id']}/progress", headers=me,
-                      json={"note": "Shadowed me in two meetings", "confidence": 4,
-                            "milestone_id": second["id"]})
+    await client.post(
+        f"/api/v1/goals/{goal['id']}/progress",
+        headers=me,
+        json={"note": "Shadowed me in two meetings", "confidence": 4, "milestone_id": second["id"]},
+    )
     plan = (await client.get(f"/api/v1/members/{world.leader.id}/plan", headers=me)).json()
     mine = next(g for g in plan["goals"] if g["id"] == goal["id"])
     assert [m["title"] for m in mine["milestones"]] == ["Hand over the budget", "Pick a successor"]
@@ -52,8 +71,9 @@ async def test_coach_sees_only_coach_visible_goals_and_each_read_is_audited(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
     world = await build_world(session)
-    plan = (await client.get(f"/api/v1/members/{world.leader.id}/plan",
-                             headers=world.keys["coach"])).json()
+    plan = (
+        await client.get(f"/api/v1/members/{world.leader.id}/plan", headers=world.keys["coach"])
+    ).json()
     assert [g["title"] for g in plan["goals"]] == ["Coach may see"]
     assert "secret note" not in str(plan)
     await client.get(f"/api/v1/members/{world.leader.id}/plan", headers=world.keys["leader"])
@@ -80,24 +100,34 @@ async def test_lists_paginate_with_a_cursor_and_filter(
     world = await build_world(session)
     me = world.keys["leader"]
     for n in range(5):
-        await client.post(f"/api/v1/members/{world.leader.id}/goals", headers=me,
-                          json={"title": f"Goal {n}", "status": "at_risk" if n % 2 else "on_track",
-                                "cohort_id": world.cohort.id})
+        await client.post(
+            f"/api/v1/members/{world.leader.id}/goals",
+            headers=me,
+            json={
+                "title": f"Goal {n}",
+                "status": "at_risk" if n % 2 else "on_track",
+                "cohort_id": world.cohort.id,
+            },
+        )
     seen: list[int] = []
     cursor = None
     while True:
         params: dict[str, str | int] = {"limit": 2, "cohort_id": world.cohort.id}
         if cursor:
             params["cursor"] = cursor
-        page = (await client.get(f"/api/v1/members/{world.leader.id}/goals", headers=me,
-                                 params=params)).json()
+        page = (
+            await client.get(f"/api/v1/members/{world.leader.id}/goals", headers=me, params=params)
+        ).json()
         seen += [goal["id"] for goal in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
             break
     assert len(seen) == 5 and seen == sorted(seen)
-    at_risk = (await client.get(f"/api/v1/members/{world.leader.id}/goals", headers=me,
-                                params={"status": "at_risk"})).json()
+    at_risk = (
+        await client.get(
+            f"/api/v1/members/{world.leader.id}/goals", headers=me, params={"status": "at_risk"}
+        )
+    ).json()
     assert [g["title"] for g in at_risk["items"]] == ["Goal 1", "Goal 3"]
 
 
@@ -117,7 +147,8 @@ async def test_progress_cannot_cite_a_milestone_of_another_goal(
 ) -> None:
     world = await build_world(session)
     response = await client.post(
-        f"/api/v1/goals/{world.shared_goal.id}/progress", headers=world.keys["leader"],
+        f"/api/v1/goals/{world.shared_goal.id}/progress",
+        headers=world.keys["leader"],
         json={"note": "x", "milestone_id": world.private_milestone.id},
     )
     assert response.status_code == 422
@@ -135,15 +166,18 @@ async def test_export_holds_everything_and_erasure_keeps_only_counts(
     assert {p["note"] for p in export["progress_updates"]} == {"Made progress", "secret note"}
     assert len(export["milestones"]) == 2
 
-    erased = await client.delete(f"/api/v1/members/{world.leader.id}/data",
-                                 headers=world.keys["admin"])
+    erased = await client.delete(
+        f"/api/v1/members/{world.leader.id}/data", headers=world.keys["admin"]
+    )
     assert erased.json()["erased"] == {"goals": 2, "milestones": 2, "progress_updates": 2}
-    member = (await client.get(f"/api/v1/members/{world.leader.id}",
-                               headers=world.keys["admin"])).json()
+    member = (
+        await client.get(f"/api/v1/members/{world.leader.id}", headers=world.keys["admin"])
+    ).json()
     assert member["name"] == "[erased]" and member["email"] is None and member["erased"] is True
     # The leader's own key was revoked with the data.
     assert (await client.get("/api/v1/me", headers=me)).status_code == 401
     # Counts survive: the goals are still there, without their words.
-    goals = (await client.get(f"/api/v1/members/{world.leader.id}/goals",
-                              headers=world.keys["coach"])).json()["items"]
+    goals = (
+        await client.get(f"/api/v1/members/{world.leader.id}/goals", headers=world.keys["coach"])
+    ).json()["items"]
     assert [g["title"] for g in goals] == ["[erased]"]

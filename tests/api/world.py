@@ -58,7 +58,9 @@ async def build_world(session: AsyncSession) -> World:
     enrollment = await enrol(session, cohort, leader, EnrollmentRole.leader)
     await enrol(session, other_cohort, other_leader, EnrollmentRole.leader)
     assignment = await assign(session, cohort, coach, leader)
-    shared_goal = await make_goal(session, leader, title="Coach may see", visibility=Visibility.coach)
+    shared_goal = await make_goal(
+        session, leader, title="Coach may see", visibility=Visibility.coach
+    )
     private_goal = await make_goal(session, leader, title="Only me", visibility=Visibility.private)
     shared_milestone = await make_milestone(session, shared_goal)
     private_milestone = await make_milestone(session, private_goal)
@@ -67,11 +69,21 @@ async def build_world(session: AsyncSession) -> World:
     other_goal = await make_goal(session, other_leader, title="Not yours")
     foreign_goal = await make_goal(session, foreign_leader, title="Other workspace")
     world = World(
-        cohort=cohort, other_cohort=other_cohort, owner=owner, coach=coach, leader=leader,
-        other_leader=other_leader, foreign_leader=foreign_leader, shared_goal=shared_goal,
-        private_goal=private_goal, shared_milestone=shared_milestone,
-        private_milestone=private_milestone, shared_progress=shared_progress,
-        other_goal=other_goal, foreign_goal=foreign_goal, enrollment_id=enrollment.id or 0,
+        cohort=cohort,
+        other_cohort=other_cohort,
+        owner=owner,
+        coach=coach,
+        leader=leader,
+        other_leader=other_leader,
+        foreign_leader=foreign_leader,
+        shared_goal=shared_goal,
+        private_goal=private_goal,
+        shared_milestone=shared_milestone,
+        private_milestone=private_milestone,
+        shared_progress=shared_progress,
+        other_goal=other_goal,
+        foreign_goal=foreign_goal,
+        enrollment_id=enrollment.id or 0,
         assignment_id=assignment.id or 0,
     )
     world.keys = {

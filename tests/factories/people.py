@@ -28,13 +28,20 @@ async def make_workspace(session: AsyncSession, *, team_id: str | None = None) -
 
 
 async def make_member(
-    session: AsyncSession, workspace: Workspace, *, name: str | None = None,
-    timezone: str = "Europe/London", **fields: object,
+    session: AsyncSession,
+    workspace: Workspace,
+    *,
+    name: str | None = None,
+    timezone: str = "Europe/London",
+    **fields: object,
 ) -> Member:
     n = next(_ids)
     member = Member(
-        workspace_id=workspace.id or 0, slack_user_id=f"U{n:08d}", name=name or f"Person {n}",
-        timezone=timezone, **fields,
+        workspace_id=workspace.id or 0,
+        slack_user_id=f"U{n:08d}",
+        name=name or f"Person {n}",
+        timezone=timezone,
+        **fields,
     )
     session.add(member)
     await session.flush()
@@ -52,7 +59,9 @@ async def enrol(
     session: AsyncSession, cohort: Cohort, member: Member, role: EnrollmentRole
 ) -> Enrollment:
     enrollment = Enrollment(
-        workspace_id=cohort.workspace_id, cohort_id=cohort.id or 0, member_id=member.id or 0,
+        workspace_id=cohort.workspace_id,
+        cohort_id=cohort.id or 0,
+        member_id=member.id or 0,
         role=role,
     )
     session.add(enrollment)
@@ -64,7 +73,9 @@ async def assign(
     session: AsyncSession, cohort: Cohort, coach: Member, leader: Member
 ) -> CoachAssignment:
     assignment = CoachAssignment(
-        workspace_id=cohort.workspace_id, cohort_id=cohort.id or 0, coach_id=coach.id or 0,
+        workspace_id=cohort.workspace_id,
+        cohort_id=cohort.id or 0,
+        coach_id=coach.id or 0,
         leader_id=leader.id or 0,
     )
     session.add(assignment)
@@ -73,12 +84,19 @@ async def assign(
 
 
 async def make_key(
-    session: AsyncSession, workspace: Workspace, role: Role, *, member: Member | None = None,
+    session: AsyncSession,
+    workspace: Workspace,
+    role: Role,
+    *,
+    member: Member | None = None,
     cohort: Cohort | None = None,
 ) -> dict[str, str]:
     """Create an API key and return the Authorization header that carries it."""
     _, raw = await create_key(
-        session=session, workspace_id=workspace.id or 0, role=role,
-        member_id=member.id if member else None, cohort_id=cohort.id if cohort else None,
+        session=session,
+        workspace_id=workspace.id or 0,
+        role=role,
+        member_id=member.id if member else None,
+        cohort_id=cohort.id if cohort else None,
     )
     return {"Authorization": f"Bearer {raw}"}

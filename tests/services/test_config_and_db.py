@@ -61,9 +61,12 @@ async def test_connection_settings_per_backend(engine: AsyncEngine) -> None:
     """SQLite: WAL, foreign keys, busy timeout. PostgreSQL: timestamps stored with their zone."""
     async with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
-            kind = await connection.execute(text(
-                "SELECT data_type FROM information_schema.columns "
-                "WHERE table_name = 'goal' AND column_name = 'created_at'"))
+            kind = await connection.execute(
+                text(
+                    "SELECT data_type FROM information_schema.columns "
+                    "WHERE table_name = 'goal' AND column_name = 'created_at'"
+                )
+            )
             assert kind.scalar() == "timestamp with time zone"
             return
         assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
