@@ -161,7 +161,7 @@ def _context_note(note: NoteFacts) -> ContextNote:
 def render_context_json(*, context: NudgeContext) -> str:
     """The context as JSON that can sit inside a tagged fence without ever closing it."""
     payload = context.model_dump(mode="json", exclude_none=True)
-    text = json.dumps(payload, ensure_ascii=False, indent=1)
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     # Inside JSON, `<`, `>` and `&` only occur within strings, where \u escapes mean the same
     # thing; escaping them means no value can spell the closing tag of the data fence.
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

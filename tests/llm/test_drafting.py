@@ -226,6 +226,11 @@ async def test_concurrency_is_bounded(
     assert stand_in.max_in_flight == 3
 
 
+async def test_stand_in_lists_its_model(make_drafter: MakeDrafter) -> None:
+    models = await make_drafter().client.models.list()
+    assert [m.id async for m in models] == [MODEL]
+
+
 async def test_no_llm_configured_means_offline_only(offline: OfflineDrafter) -> None:
     settings = Settings(_env_file=None, COACHBOT_ENV="test")
     assert create_llm_drafter(settings=settings) is None
