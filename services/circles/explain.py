@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from services.circles.problem import RoundProblem
-from services.circles.timezones import format_offset, offset_window
+from services.circles.timezones import (
+    MINUTES_PER_DAY,
+    format_offset,
+    offset_spread,
+    offset_window,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +99,12 @@ def _hours_clause(offsets: list[int]) -> str:
     first, last = offset_window(offsets)
     if first == last:
         return f"same timezone ({format_offset(first)})"
-    return f"working hours overlap ({format_offset(first)}..{format_offset(last)})"
+    if offset_spread(offsets) == max(offsets) - min(offsets):
+        return f"working hours overlap ({format_offset(first)}..{format_offset(last)})"
+    # The shortest window wraps past the date line: list the clocks eastward from its start.
+    eastward = sorted(set(offsets), key=lambda offset: (offset - first) % MINUTES_PER_DAY)
+    listed = ", ".join(format_offset(offset) for offset in eastward)
+    return f"working hours overlap across the date line ({listed})"
 
 
 def _history_clause(repeat_pairs: int) -> str:

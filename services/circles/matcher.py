@@ -20,10 +20,10 @@ from services.circles.problem import History, RoundProblem, build_problem
 from services.circles.search import improve
 from services.circles.timezones import offset_spread
 
-# Restarts share a budget of roughly this many person-visits, so 24 people get 40 tries
-# and 1,000 people get one; a try at 24 people takes about a millisecond.
-RESTART_BUDGET = 1_000
-MAX_RESTARTS = 40
+# Restarts share a budget of roughly this many person-visits, so small rosters get several
+# fresh starts and 1,000 people get one.
+RESTART_BUDGET = 100
+MAX_RESTARTS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +108,8 @@ def _best_draft(problem: RoundProblem, *, seed: int) -> Draft:
     for _ in range(restarts):
         order = clock_order(problem, rng)
         draft = build_groups(problem, order)
-        improve(problem, draft.groups, order, rng)
-        key = (len(draft.unplaced), sum(problem.group_cost(g) for g in draft.groups))
+        total = improve(problem, draft.groups, order, rng)
+        key = (len(draft.unplaced), total)
         if best is None or key < best_key:
             best, best_key = draft, key
     assert best is not None

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from services.circles.candidates import Candidate, MatchSettings, Weights
-from services.circles.timezones import offset_spread
+from services.circles.timezones import MINUTES_PER_DAY, offset_spread
 from services.errors import Invalid
 
 History = Sequence[Sequence[Sequence[str]]]
@@ -52,7 +52,10 @@ class RoundProblem:
 
     def cost_with(self, a: int, members: Iterable[int]) -> float:
         """Cost that person `a` adds to a group made of `members` (which excludes `a`)."""
-        return sum(self.pair_cost(a, member) for member in members)
+        total = 0.0
+        for member in members:
+            total += self.pair_cost(a, member)
+        return total
 
     def group_cost(self, members: Sequence[int]) -> float:
         return sum(
@@ -64,13 +67,15 @@ class RoundProblem:
         blocked = self.blocked[a]
         if blocked and any(member in blocked for member in members):
             return False
-        offsets = self.offsets
-        values = [offsets[member] for member in members]
-        values.append(offsets[a])
-        low, high = min(values), max(values)
-        if high - low <= self.max_spread:
+        offsets, own, limit = self.offsets, self.offsets[a], self.max_spread
+        for member in members:
+            apart = abs(offsets[member] - own) % MINUTES_PER_DAY
+            if min(apart, MINUTES_PER_DAY - apart) > limit:
+                return False
+        if limit < MINUTES_PER_DAY // 3 or len(members) < 2:
+            # Clocks pairwise within a third of a day always fit in an arc that short.
             return True
-        return offset_spread(values) <= self.max_spread
+        return offset_spread([own, *(offsets[member] for member in members)]) <= limit
 
     def compatible(self, a: int, b: int) -> bool:
         return a != b and self.fits(a, [b])

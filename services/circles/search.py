@@ -1,8 +1,17 @@
-"""Local search: swap and move members between nearby groups while the total cost drops."""
+"""Local search: move members between nearby groups while the total cost drops.
+
+Two neighbourhoods, both keeping every hard constraint and never making group sizes more
+uneven. Descent swaps two members of different groups (or moves one into a smaller
+group). It stalls where a fix needs three or more groups to change at once, say a
+Sydney-Los Angeles pair across the date line freeing two people who each need someone
+new, so cyclic exchanges follow: a member leaves, someone from another group takes the
+seat, someone from a third group takes theirs, and the first member closes the cycle.
+"""
 
 from __future__ import annotations
 
 import random
+from collections import deque
 from dataclasses import dataclass
 
 from services.circles.problem import RoundProblem
@@ -12,15 +21,25 @@ from services.circles.problem import RoundProblem
 NEIGHBOURS_EACH_SIDE = 10
 # Float sums of equal costs can differ in the last bits; only real gains count.
 EPSILON = 1e-9
+# Cyclic exchanges: how many groups a cycle may pass through beyond its start, and how many
+# of the cheapest fillers each open seat tries.
+CHAIN_DEPTH = 5
+CHAIN_BRANCHING = 4
+# Search nodes the exchanges may spend per round (roughly 0.1 ms each for 1,000 people in fours)
+# and full sweeps over the costly members; small rosters rarely reach either bound.
+CHAIN_NODE_BUDGET = 3_000
+CHAIN_SWEEPS = 3
 
 
 @dataclass(slots=True)
 class _State:
     problem: RoundProblem
     groups: list[list[int]]
+    neighbours: list[list[int]]
     where: list[int]
     contribution: list[float]
-    neighbours: list[list[int]]
+    total: float = 0.0
+    nodes_left: int = CHAIN_NODE_BUDGET
 
     def refresh(self, position: int) -> None:
         group = self.groups[position]
@@ -30,40 +49,68 @@ class _State:
                 member, [other for other in group if other != member]
             )
 
+    def group_cost(self, position: int) -> float:
+        return sum(self.contribution[member] for member in self.groups[position]) / 2
+
+    def swap(self, member: int, other: int) -> list[int]:
+        home, away = self.where[member], self.where[other]
+        group, target = self.groups[home], self.groups[away]
+        group[group.index(member)] = other
+        target[target.index(other)] = member
+        self.refresh(home)
+        self.refresh(away)
+        return [home, away]
+
+    def move(self, member: int, position: int) -> list[int]:
+        home = self.where[member]
+        self.groups[home].remove(member)
+        self.groups[position].append(member)
+        self.refresh(home)
+        self.refresh(position)
+        return [home, position]
+
 
 def improve(
     problem: RoundProblem, groups: list[list[int]], order: list[int], rng: random.Random
-) -> None:
-    """Improve `groups` in place; never breaks a hard constraint nor unbalances sizes."""
-    if len(groups) < 2:
-        return
+) -> float:
+    """Improve `groups` in place and return their total cost."""
     state = _State(
         problem=problem,
         groups=groups,
+        neighbours=_neighbour_groups(groups, order),
         where=[-1] * problem.count,
         contribution=[0.0] * problem.count,
-        neighbours=_neighbour_groups(groups, order),
     )
     for position in range(len(groups)):
         state.refresh(position)
-    visit = list(range(len(groups)))
-    # Each pass strictly lowers the cost or stops, so the bound only guards pathological
-    # plateaus of tiny float gains.
-    for _ in range(50):
-        rng.shuffle(visit)
-        improved = False
-        for position in visit:
-            for member in list(groups[position]):
-                if state.where[member] != position:
-                    continue
-                if not problem.affinity and state.contribution[member] <= EPSILON:
-                    continue  # nothing to gain by moving someone who costs nothing
-                improved |= _improve_member(state, member)
-        if not improved:
-            return
+    if len(groups) >= 2:
+        _descend(state, list(range(len(groups))), rng)
+        _exchange(state, rng)
+    return sum(state.group_cost(position) for position in range(len(groups)))
 
 
-def _improve_member(state: _State, member: int) -> bool:
+def _descend(state: _State, positions: list[int], rng: random.Random) -> None:
+    rng.shuffle(positions)
+    queue, queued = deque(positions), set(positions)
+    skip_cheap = not state.problem.affinity
+    while queue:
+        position = queue.popleft()
+        queued.discard(position)
+        for member in list(state.groups[position]):
+            if state.where[member] != position:
+                continue
+            if skip_cheap and state.contribution[member] <= EPSILON:
+                continue  # nothing to gain by moving someone who costs nothing
+            changed = _improve_member(state, member)
+            if changed:
+                for again in changed:
+                    if again not in queued:
+                        queue.append(again)
+                        queued.add(again)
+                break
+
+
+def _improve_member(state: _State, member: int) -> list[int]:
     problem, groups = state.problem, state.groups
     home = state.where[member]
     group = groups[home]
@@ -79,11 +126,7 @@ def _improve_member(state: _State, member: int) -> bool:
             and joining - current < -EPSILON
             and problem.fits(member, target)
         ):
-            group.remove(member)
-            target.append(member)
-            state.refresh(home)
-            state.refresh(position)
-            return True
+            return state.move(member, position)
         for other in target:
             delta = (
                 problem.cost_with(other, rest)
@@ -94,14 +137,87 @@ def _improve_member(state: _State, member: int) -> bool:
             )
             if delta >= -EPSILON:
                 continue
-            target_rest = [x for x in target if x != other]
-            if problem.fits(other, rest) and problem.fits(member, target_rest):
-                group[group.index(member)] = other
-                target[target.index(other)] = member
-                state.refresh(home)
-                state.refresh(position)
-                return True
-    return False
+            if problem.fits(other, rest) and problem.fits(
+                member, [x for x in target if x != other]
+            ):
+                return state.swap(member, other)
+    return []
+
+
+def _exchange(state: _State, rng: random.Random) -> None:
+    # Costliest members start cycles first; a sweep that applies any cycle earns another,
+    # since it may have opened seats for members that failed before.
+    for _ in range(CHAIN_SWEEPS):
+        starts = sorted(
+            (m for m in range(state.problem.count) if state.contribution[m] > EPSILON),
+            key=lambda m: (-state.contribution[m], m),
+        )
+        applied = False
+        for member in starts:
+            if state.nodes_left <= 0:
+                return
+            if state.contribution[member] <= EPSILON:
+                continue
+            touched = _cyclic_exchange(state, member)
+            if touched:
+                applied = True
+                _descend(state, touched, rng)
+        if not applied:
+            return
+
+
+def _cyclic_exchange(state: _State, start: int) -> list[int]:
+    """Find and apply a cycle of single-seat replacements through distinct groups that pays."""
+    problem = state.problem
+    chain = [start]
+    used = {state.where[start]}
+    # Lowest partial cost seen with each group's seat open: arriving again at no lower cost
+    # cannot lead anywhere new, which keeps the search near-linear in groups.
+    reached: dict[int, float] = {}
+
+    def extend(vacancy: int, removed: int, delta: float) -> list[int] | None:
+        if delta >= reached.get(vacancy, float("inf")) - EPSILON or state.nodes_left <= 0:
+            return None
+        reached[vacancy] = delta
+        state.nodes_left -= 1
+        rest = [x for x in state.groups[vacancy] if x != removed]
+        options = []
+        for position in state.neighbours[vacancy]:
+            if position in used:
+                continue
+            for filler in state.groups[position]:
+                step = problem.cost_with(filler, rest) - state.contribution[filler]
+                if delta + step < -EPSILON and problem.fits(filler, rest):
+                    options.append((step, filler))
+        options.sort()
+        for step, filler in options:
+            back = [x for x in state.groups[state.where[filler]] if x != filler]
+            if delta + step + problem.cost_with(start, back) < -EPSILON and problem.fits(
+                start, back
+            ):
+                return [*chain, filler]
+        if len(chain) > CHAIN_DEPTH:
+            return None
+        for step, filler in options[:CHAIN_BRANCHING]:
+            position = state.where[filler]
+            chain.append(filler)
+            used.add(position)
+            found = extend(position, filler, delta + step)
+            if found:
+                return found
+            chain.pop()
+            used.discard(position)
+        return None
+
+    cycle = extend(state.where[start], start, -state.contribution[start])
+    if not cycle:
+        return []
+    # Swapping the starter with each filler in turn walks it round the cycle: every filler
+    # lands in the seat its predecessor left, and the starter ends in the last group.
+    touched = [state.where[m] for m in cycle]
+    for filler in cycle[1:]:
+        state.swap(start, filler)
+    return touched
 
 
 def _neighbour_groups(groups: list[list[int]], order: list[int]) -> list[list[int]]:
