@@ -20,6 +20,7 @@ class Draft:
 
     groups: list[list[int]]
     unplaced: dict[int, str] = field(default_factory=dict)
+    total: float = 0.0
 
 
 def plan_sizes(*, count: int, size: int) -> list[int]:
@@ -132,6 +133,13 @@ def place_leftovers(problem: RoundProblem, draft: Draft, leftovers: list[int]) -
         ):
             continue
         draft.unplaced[person] = unplaced_reason(problem, draft, person)
+
+
+def retry_unplaced(problem: RoundProblem, draft: Draft) -> None:
+    """Try the unplaced again once the search has reshaped the groups."""
+    waiting = list(draft.unplaced)
+    draft.unplaced.clear()
+    place_leftovers(problem, draft, waiting)
 
 
 def _join(problem: RoundProblem, draft: Draft, person: int, *, below: int) -> bool:

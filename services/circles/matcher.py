@@ -9,21 +9,15 @@ rosters get several seeded restarts because each costs only milliseconds there.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from services.circles.candidates import Candidate, MatchSettings
 from services.circles.explain import ScoreParts, explain_circle, score_circle
-from services.circles.grouping import Draft, build_groups, clock_order
-from services.circles.problem import History, RoundProblem, build_problem
-from services.circles.search import improve
+from services.circles.grouping import Draft
+from services.circles.planning import RoundInputs, plan_round
+from services.circles.problem import History, RoundProblem
 from services.circles.timezones import offset_spread
-
-# Restarts share a budget of roughly this many person-visits, so small rosters get several
-# fresh starts and 1,000 people get one.
-RESTART_BUDGET = 100
-MAX_RESTARTS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +73,23 @@ class MatchResult:
         return [list(circle.members) for circle in self.circles]
 
 
+def sum_figures(figures: Iterable[RoundFigures]) -> RoundFigures:
+    """Add up several rounds' figures; the widest spread is kept rather than summed."""
+    rounds = list(figures)
+    return RoundFigures(
+        eligible=sum(f.eligible for f in rounds),
+        groups=sum(f.groups for f in rounds),
+        placed=sum(f.placed for f in rounds),
+        unmatched=sum(f.unmatched for f in rounds),
+        pairs=sum(f.pairs for f in rounds),
+        repeat_pairs=sum(f.repeat_pairs for f in rounds),
+        same_team_pairs=sum(f.same_team_pairs for f in rounds),
+        same_level_pairs=sum(f.same_level_pairs for f in rounds),
+        max_spread_minutes=max((f.max_spread_minutes for f in rounds), default=0),
+        penalty=round(sum(f.penalty for f in rounds), 6),
+    )
+
+
 def form_circles(
     *,
     candidates: Sequence[Candidate],
@@ -88,32 +99,15 @@ def form_circles(
     seed: int = 0,
 ) -> MatchResult:
     """Form one round of circles; the same inputs and seed always give the same result."""
-    settings = settings or MatchSettings()
-    problem = build_problem(
-        candidates=candidates, blocks=blocks, history=history, settings=settings
+    inputs = RoundInputs(
+        candidates=candidates, blocks=list(blocks), settings=settings or MatchSettings()
     )
-    draft = _best_draft(problem, seed=seed)
+    problem, draft = plan_round(inputs=inputs, history=history, seed=seed)
     return _result(
         problem,
         draft,
         excluded=tuple(sorted(c.key for c in candidates if not c.eligible)),
     )
-
-
-def _best_draft(problem: RoundProblem, *, seed: int) -> Draft:
-    rng = random.Random(seed)
-    restarts = max(1, min(MAX_RESTARTS, RESTART_BUDGET // max(problem.count, 1)))
-    best: Draft | None = None
-    best_key = (0, 0.0)
-    for _ in range(restarts):
-        order = clock_order(problem, rng)
-        draft = build_groups(problem, order)
-        total = improve(problem, draft.groups, order, rng)
-        key = (len(draft.unplaced), total)
-        if best is None or key < best_key:
-            best, best_key = draft, key
-    assert best is not None
-    return best
 
 
 def _result(problem: RoundProblem, draft: Draft, *, excluded: tuple[str, ...]) -> MatchResult:

@@ -1,0 +1,134 @@
+"""Choosing a round's draft: seeded restarts, and for small rosters a look at the rounds after.
+
+Minimising one round at a time can corner a small roster. Eight people in pairs can
+meet everyone once in seven rounds, but a matcher that keeps dodging same-team pairs is
+left with only same-team pairs at the end, and those form triangles that no set of pairs
+can cover, so a repeat is forced. Small rosters therefore compare a few candidate drafts,
+some built while ignoring team and level, by their own cost plus the best cost the next
+rounds could then reach.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from services.circles.candidates import Candidate, MatchSettings, Weights
+from services.circles.grouping import Draft, build_groups, clock_order, retry_unplaced
+from services.circles.problem import History, RoundProblem, build_problem
+from services.circles.search import improve
+
+# Restarts share a budget of roughly this many person-visits, so small rosters get several
+# fresh starts and large ones a single start.
+RESTART_BUDGET = 100
+MAX_RESTARTS = 4
+# Rosters up to this size look ahead this many rounds, comparing this many candidates.
+# Each simulated round costs about as much as the real one, so the look stays short.
+LOOKAHEAD_DEPTH = {16: 2, 40: 1}
+LOOKAHEAD_CANDIDATES = 2  # from each of the two weightings
+
+
+@dataclass(frozen=True, slots=True)
+class RoundInputs:
+    """Everything but the history that a round's problem is built from."""
+
+    candidates: Sequence[Candidate]
+    blocks: Sequence[tuple[str, str]]
+    settings: MatchSettings
+
+
+def plan_round(*, inputs: RoundInputs, history: History, seed: int) -> tuple[RoundProblem, Draft]:
+    """Build the round's problem and pick its best draft, looking ahead on small rosters."""
+    problem = _problem(inputs, history)
+    drafts = _candidate_drafts(problem, seed=seed)
+    depth = _lookahead_depth(problem.count)
+    if depth == 0 or len(drafts) == 1:
+        return problem, drafts[0]
+    best = min(
+        drafts,
+        key=lambda draft: (
+            *_shape(draft),
+            draft.total + _future_cost(inputs, _extend(problem, history, draft), depth, seed),
+        ),
+    )
+    return problem, best
+
+
+def _lookahead_depth(count: int) -> int:
+    return next((depth for limit, depth in sorted(LOOKAHEAD_DEPTH.items()) if count <= limit), 0)
+
+
+def _problem(inputs: RoundInputs, history: History) -> RoundProblem:
+    return build_problem(
+        candidates=inputs.candidates,
+        blocks=inputs.blocks,
+        history=history,
+        settings=inputs.settings,
+    )
+
+
+def _extend(problem: RoundProblem, history: History, draft: Draft) -> list[list[list[str]]]:
+    keys = [person.key for person in problem.people]
+    return [*map(_as_lists, history), [[keys[m] for m in group] for group in draft.groups]]
+
+
+def _as_lists(past_round: Sequence[Sequence[str]]) -> list[list[str]]:
+    return [list(group) for group in past_round]
+
+
+def _future_cost(inputs: RoundInputs, history: History, depth: int, seed: int) -> float:
+    problem = _problem(inputs, history)
+    if depth == 1:
+        return _candidate_drafts(problem, seed=seed + 1, varied=False)[0].total
+    drafts = _candidate_drafts(problem, seed=seed + 1)
+    return min(
+        draft.total + _future_cost(inputs, _extend(problem, history, draft), depth - 1, seed + 1)
+        for draft in drafts
+    )
+
+
+def _candidate_drafts(problem: RoundProblem, *, seed: int, varied: bool = True) -> list[Draft]:
+    """The best drafts from seeded restarts; when varied, also some built ignoring mixing."""
+    rng = random.Random(seed)
+    restarts = max(1, min(MAX_RESTARTS, RESTART_BUDGET // max(problem.count, 1)))
+    drafts = _best_of([_draft(problem, rng) for _ in range(restarts)])
+    if not (varied and _lookahead_depth(problem.count)):
+        return drafts[:1]
+    # Drafts that weigh only repeats add the variety the look ahead chooses from; they are
+    # then costed under the real weights.
+    repeats_only = replace(
+        problem,
+        weights=Weights(
+            repeat=problem.weights.repeat, same_team=0, same_level=0, shared_competency=0
+        ),
+    )
+    others = [_draft(repeats_only, rng) for _ in range(restarts)]
+    for draft in others:
+        draft.total = sum(problem.group_cost(group) for group in draft.groups)
+    return _best_of(drafts[:LOOKAHEAD_CANDIDATES] + _best_of(others)[:LOOKAHEAD_CANDIDATES])
+
+
+def _best_of(drafts: list[Draft]) -> list[Draft]:
+    unique = {_signature(draft): draft for draft in reversed(drafts)}
+    return sorted(unique.values(), key=lambda d: (*_shape(d), d.total))
+
+
+def _shape(draft: Draft) -> tuple[int, int]:
+    # Fewer people left out first, then fewer (so fuller) groups: smaller groups have fewer
+    # pairs and so cost less, but a draft must not win by having people meet fewer others.
+    return len(draft.unplaced), len(draft.groups)
+
+
+def _draft(problem: RoundProblem, rng: random.Random) -> Draft:
+    order = clock_order(problem, rng)
+    draft = build_groups(problem, order)
+    draft.total = improve(problem, draft.groups, order, rng)
+    if draft.unplaced:
+        retry_unplaced(problem, draft)
+        draft.total = sum(problem.group_cost(group) for group in draft.groups)
+    return draft
+
+
+def _signature(draft: Draft) -> tuple[tuple[int, ...], ...]:
+    return tuple(sorted(tuple(sorted(group)) for group in draft.groups))
