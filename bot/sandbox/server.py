@@ -29,10 +29,16 @@ Handler = Callable[[SandboxWorkspace, Args], JSON]
 
 
 def _auth_test(workspace: SandboxWorkspace, args: Args) -> JSON:
-    return {"ok": True, "url": workspace.url, "team": workspace.team_name,
-            "user": "coachbot", "team_id": workspace.team_id,
-            "user_id": workspace.bot_user_id, "bot_id": workspace.bot_id,
-            "is_enterprise_install": False}
+    return {
+        "ok": True,
+        "url": workspace.url,
+        "team": workspace.team_name,
+        "user": "coachbot",
+        "team_id": workspace.team_id,
+        "user_id": workspace.bot_user_id,
+        "bot_id": workspace.bot_id,
+        "is_enterprise_install": False,
+    }
 
 
 def _users_info(workspace: SandboxWorkspace, args: Args) -> JSON:
@@ -45,8 +51,11 @@ def _conversations_open(workspace: SandboxWorkspace, args: Args) -> JSON:
     else:
         users = [user.strip() for user in str(args.get("users", "")).split(",") if user.strip()]
         conversation = workspace.open_conversation(users)
-    channel: JSON = {"id": conversation.id, "is_im": conversation.kind == "im",
-                     "is_mpim": conversation.kind == "mpim"}
+    channel: JSON = {
+        "id": conversation.id,
+        "is_im": conversation.kind == "im",
+        "is_mpim": conversation.kind == "mpim",
+    }
     if conversation.kind == "im":
         channel["user"] = conversation.members[1]
     return {"ok": True, "channel": channel}
@@ -139,8 +148,7 @@ class SlackSandbox:
         self.host = host
         self.port = port
         self.console = console
-        self.workspace = workspace or SandboxWorkspace(wall_clock=wall_clock,
-                                                       auto_users=auto_users)
+        self.workspace = workspace or SandboxWorkspace(wall_clock=wall_clock, auto_users=auto_users)
         self.faults = FaultPlan(seed=seed)
         self.limiter = RateLimiter(rate_limits, clock=clock) if rate_limits else None
         self._wall_clock = wall_clock
@@ -153,6 +161,7 @@ class SlackSandbox:
         """Start serving; with port 0 a free port is picked (see `base_url`)."""
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_post("/respond/{key}", self._respond)
         # A short shutdown timeout: a call held by a latency fault must not hold up stop().
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -201,12 +210,19 @@ class SlackSandbox:
         tz: str = "UTC",
     ) -> JSON:
         """Register a person users.info will know and the bot can DM."""
-        return self.workspace.add_user(user_id=user_id, name=name, real_name=real_name,
-                                       display_name=display_name, title=title, email=email,
-                                       tz=tz)
+        return self.workspace.add_user(
+            user_id=user_id,
+            name=name,
+            real_name=real_name,
+            display_name=display_name,
+            title=title,
+            email=email,
+            tz=tz,
+        )
 
-    def add_channel(self, *, name: str, channel_id: str | None = None,
-                    members: Sequence[str] = ()) -> Conversation:
+    def add_channel(
+        self, *, name: str, channel_id: str | None = None, members: Sequence[str] = ()
+    ) -> Conversation:
         """Create a channel the bot is a member of."""
         return self.workspace.add_channel(name=name, channel_id=channel_id, members=members)
 
@@ -231,13 +247,15 @@ class SlackSandbox:
 
     def thread(self, channel: str, ts: str) -> list[JSON]:
         """A thread's parent and replies, oldest first."""
-        return [m for m in self.messages(channel)
-                if m["ts"] == ts or m.get("thread_ts") == ts]
+        return [m for m in self.messages(channel) if m["ts"] == ts or m.get("thread_ts") == ts]
 
     def ephemerals(self, *, channel: str | None = None, user: str | None = None) -> list[JSON]:
         """Ephemeral messages sent, as {"channel", "user", "message"}, filtered."""
-        return [e for e in self.workspace.ephemerals
-                if channel in (None, e["channel"]) and user in (None, e["user"])]
+        return [
+            e
+            for e in self.workspace.ephemerals
+            if channel in (None, e["channel"]) and user in (None, e["user"])
+        ]
 
     def view(self, view_id: str) -> JSON | None:
         """A view as last opened, pushed, updated or published."""
@@ -248,7 +266,30 @@ class SlackSandbox:
         view_id = self.workspace.home_views.get(user_id)
         return self.workspace.views.get(view_id) if view_id else None
 
+    def response_url(self, key: str) -> str:
+        """A `response_url` for a slash command or interaction; what is posted is recorded."""
+        return f"http://{self.host}:{self.port}/respond/{key}"
+
+    def responses(self, key: str | None = None) -> list[JSON]:
+        """What the app posted to response URLs (ephemeral replies to commands)."""
+        return [
+            call.args
+            for call in self._records
+            if call.method == "response_url" and (key is None or call.args.get("key") == key)
+        ]
+
     # Serving
+
+    async def _respond(self, request: web.Request) -> web.StreamResponse:
+        try:
+            payload = await request.json()
+        except ValueError:
+            return web.Response(status=400, text="invalid_payload")
+        args = {"key": request.match_info["key"], **payload}
+        self._record("response_url", args, 200, {"ok": True})
+        if self.console is not None and payload.get("text"):
+            print(f"[reply to you only] {payload['text']}", file=self.console, flush=True)
+        return web.Response(text="ok")
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
@@ -269,8 +310,13 @@ class SlackSandbox:
                 return self._fault_answer(method, args, fault)
         retry_after = self._admit(method, args)
         if retry_after:
-            return self._answer(method, args, SlackError("ratelimited").body(), status=429,
-                                headers={"Retry-After": str(retry_after)})
+            return self._answer(
+                method,
+                args,
+                SlackError("ratelimited").body(),
+                status=429,
+                headers={"Retry-After": str(retry_after)},
+            )
         try:
             body = METHODS[method](self.workspace, args)
         except SlackError as error:
@@ -283,7 +329,8 @@ class SlackSandbox:
             return 0
         try:
             channel: str | None = self.workspace.conversation(
-                str(args.get("channel", "")), users_allowed=True).id
+                str(args.get("channel", "")), users_allowed=True
+            ).id
         except SlackError:
             channel = None
         return self.limiter.admit(method=method, channel=channel)
@@ -291,21 +338,38 @@ class SlackSandbox:
     def _fault_answer(self, method: str, args: Args, fault: Fault) -> web.StreamResponse:
         if fault.status >= 500:
             self._record(method, args, fault.status, {})
-            return web.Response(status=fault.status, content_type="text/html",
-                                text=f"<html><body><h1>{fault.status} Server Error</h1>"
-                                     "</body></html>")
+            return web.Response(
+                status=fault.status,
+                content_type="text/html",
+                text=f"<html><body><h1>{fault.status} Server Error</h1></body></html>",
+            )
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else None
-        return self._answer(method, args, SlackError(fault.error or "fatal_error").body(),
-                            status=fault.status, headers=headers)
+        return self._answer(
+            method,
+            args,
+            SlackError(fault.error or "fatal_error").body(),
+            status=fault.status,
+            headers=headers,
+        )
 
-    def _answer(self, method: str, args: Args, body: JSON, *, status: int = 200,
-                headers: dict[str, str] | None = None) -> web.StreamResponse:
+    def _answer(
+        self,
+        method: str,
+        args: Args,
+        body: JSON,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> web.StreamResponse:
         self._record(method, args, status, body)
         return web.json_response(body, status=status, headers=headers)
 
     def _record(self, method: str, args: Args, status: int, body: JSON) -> None:
-        self._records.append(RecordedCall(method=method, args=args, at=self._wall_clock(),
-                                          status=status, response=body))
+        self._records.append(
+            RecordedCall(
+                method=method, args=args, at=self._wall_clock(), status=status, response=body
+            )
+        )
 
     def _show(self, method: str, args: Args, body: JSON) -> None:
         """Print what a person in Slack would now see, in console mode."""
@@ -323,8 +387,10 @@ class SlackSandbox:
             return render_message(message=body["message"], where=where, what=what)
         if method == "chat.postEphemeral":
             sent = workspace.ephemerals[-1]
-            where = (f"{workspace.conversations[sent['channel']].describe()}, "
-                     f"only {workspace.display_name(sent['user'])} sees it")
+            where = (
+                f"{workspace.conversations[sent['channel']].describe()}, "
+                f"only {workspace.display_name(sent['user'])} sees it"
+            )
             return render_message(message=sent["message"], where=where, what="ephemeral")
         if method.startswith("views."):
             view = body["view"]

@@ -123,29 +123,49 @@ async def authenticate(*, session: AsyncSession, raw_key: str) -> Actor:
 
 
 async def _actor_for(*, session: AsyncSession, key: ApiKey) -> Actor:
+    return await actor_for(
+        session=session,
+        workspace_id=key.workspace_id,
+        role=Role(key.role),
+        member_id=key.member_id,
+        cohort_id=key.cohort_id,
+        key_id=key.id,
+    )
+
+
+async def actor_for(
+    *,
+    session: AsyncSession,
+    workspace_id: int,
+    role: Role,
+    member_id: int | None,
+    cohort_id: int | None = None,
+    key_id: int | None = None,
+) -> Actor:
+    """The actor for a member acting in a role (from an API key, or from Slack)."""
     cohort_ids: frozenset[int] = frozenset()
     coachee_ids: frozenset[int] = frozenset()
-    if key.role == Role.owner:
-        if key.cohort_id is not None:
-            cohort_ids = frozenset({key.cohort_id})
+    if role is Role.owner:
+        if cohort_id is not None:
+            cohort_ids = frozenset({cohort_id})
         else:
             owned = await session.exec(
                 select(Enrollment.cohort_id).where(
-                    Enrollment.member_id == key.member_id,
+                    Enrollment.member_id == member_id,
                     Enrollment.role == EnrollmentRole.owner,
                 )
             )
             cohort_ids = frozenset(owned.all())
-    elif key.role == Role.coach:
+    elif role is Role.coach:
         coached = await session.exec(
-            select(CoachAssignment.leader_id).where(CoachAssignment.coach_id == key.member_id)
+            select(CoachAssignment.leader_id).where(CoachAssignment.coach_id == member_id)
         )
         coachee_ids = frozenset(coached.all())
     return Actor(
-        workspace_id=key.workspace_id,
-        role=Role(key.role),
-        member_id=key.member_id,
-        key_id=key.id,
+        workspace_id=workspace_id,
+        role=role,
+        member_id=member_id,
+        key_id=key_id,
         cohort_ids=cohort_ids,
         coachee_ids=coachee_ids,
     )

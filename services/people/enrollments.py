@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import or_
@@ -228,3 +229,46 @@ async def unassign_coach(*, session: AsyncSession, actor: Actor, assignment_id: 
     require_manager(actor, assignment.cohort_id)
     await session.delete(assignment)
     await session.flush()
+
+
+# --- a member pausing themselves -------------------------------------------------------
+
+
+async def pause_self(
+    *, session: AsyncSession, member_id: int, until: date | None, today: date
+) -> int:
+    """Pause all of a member's active enrolments (until a date, or until they resume)."""
+    if until is not None and until <= today:
+        raise Invalid("the pause must end after today", field="until")
+    enrollments = (
+        await session.exec(
+            select(Enrollment).where(
+                Enrollment.member_id == member_id, Enrollment.status != EnrollmentStatus.left
+            )
+        )
+    ).all()
+    if not enrollments:
+        raise NotFound("you are not enrolled in any cohort")
+    for enrollment in enrollments:
+        enrollment.status = EnrollmentStatus.paused
+        enrollment.paused_until = until
+        session.add(enrollment)
+    await session.flush()
+    return len(enrollments)
+
+
+async def resume_self(*, session: AsyncSession, member_id: int) -> int:
+    """Resume every paused enrolment of a member."""
+    enrollments = (
+        await session.exec(
+            select(Enrollment).where(
+                Enrollment.member_id == member_id, Enrollment.status == EnrollmentStatus.paused
+            )
+        )
+    ).all()
+    for enrollment in enrollments:
+        enrollment.status = EnrollmentStatus.active
+        enrollment.paused_until = None
+        session.add(enrollment)
+    await session.flush()
+    return len(enrollments)

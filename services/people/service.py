@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,7 +25,9 @@ from services.people.models import (
     MemberPublic,
     MemberUpdate,
     Workspace,
+    check_timezone,
 )
+from services.ports import SlackProfile
 
 
 async def ensure_workspace(*, session: AsyncSession, slack_team_id: str, name: str) -> Workspace:
@@ -180,3 +184,59 @@ def _refuse_nulls(changes: dict[str, object], *, nullable: set[str]) -> None:
     for name, value in changes.items():
         if value is None and name not in nullable:
             raise Invalid(f"{name} cannot be null", field=name)
+
+
+# --- members from Slack ----------------------------------------------------------------
+
+PROFILE_MAX_AGE = timedelta(hours=24)
+
+
+async def find_member(
+    *, session: AsyncSession, workspace_id: int, slack_user_id: str
+) -> Member | None:
+    """The member for a Slack user in a workspace, if known."""
+    statement = select(Member).where(
+        Member.workspace_id == workspace_id, Member.slack_user_id == slack_user_id
+    )
+    return (await session.exec(statement)).first()
+
+
+def profile_is_stale(member: Member, *, now: datetime) -> bool:
+    """True when the member's copy of their Slack profile should be refreshed."""
+    return now - member.updated_at > PROFILE_MAX_AGE
+
+
+async def sync_member(*, session: AsyncSession, workspace_id: int, profile: SlackProfile) -> Member:
+    """Create or refresh a member from their Slack profile (name, title, timezone)."""
+    member = await find_member(
+        session=session, workspace_id=workspace_id, slack_user_id=profile.slack_user_id
+    )
+    timezone = _known_timezone(profile.timezone)
+    if member is None:
+        member = Member(
+            workspace_id=workspace_id,
+            slack_user_id=profile.slack_user_id,
+            name=profile.name[:200] or profile.slack_user_id,
+            title=(profile.title or None) and profile.title[:200],
+            timezone=timezone or "UTC",
+            email=profile.email,
+        )
+    elif member.erased_at is None:
+        member.name = profile.name[:200] or member.name
+        member.title = (profile.title or None) and profile.title[:200]
+        member.timezone = timezone or member.timezone
+        member.email = profile.email or member.email
+        member.updated_at = utcnow()
+    session.add(member)
+    await session.flush()
+    return member
+
+
+def _known_timezone(name: str | None) -> str | None:
+    # Slack sometimes reports zones our tz database lacks; keep the last good one then.
+    if not name:
+        return None
+    try:
+        return check_timezone(name)
+    except ValueError:
+        return None

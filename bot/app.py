@@ -1,0 +1,81 @@
+"""The Bolt app factory: token or OAuth, our middleware, listeners and error handling."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import listeners
+from bot.context import user_id_of
+from bot.middleware import deduplicate, resolve_member
+from bot.oauth import oauth_settings
+from services.config import Settings
+from services.errors import DomainError
+
+log = logging.getLogger("coachbot.slack")
+
+
+def create_slack_app(
+    settings: Settings,
+    *,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    signing_secret: str,
+    bot_token: str | None,
+) -> AsyncApp:
+    """Build the Bolt app: one workspace with a bot token, or many through OAuth."""
+    if settings.slack_client_id and settings.slack_client_secret:
+        app = AsyncApp(
+            signing_secret=signing_secret,
+            oauth_settings=oauth_settings(settings, engine),
+            client=AsyncWebClient(base_url=settings.slack_api_url),
+        )
+    else:
+        app = AsyncApp(
+            signing_secret=signing_secret,
+            client=AsyncWebClient(token=bot_token, base_url=settings.slack_api_url),
+        )
+
+    @app.middleware
+    async def add_sessions(context: AsyncBoltContext, next: Any) -> None:
+        context["sessions"] = sessions
+        await next()
+
+    app.middleware(deduplicate)
+    app.middleware(resolve_member)
+    app.error(report_error)
+    listeners.register(app)
+    return app
+
+
+async def report_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """Tell the person what went wrong in a short ephemeral message; log the unexpected."""
+    reference = uuid.uuid4().hex[:8]
+    if isinstance(error, DomainError):
+        text = f"{error.detail} (ref {reference})"
+        log.info("domain error %s: %s", reference, error.detail)
+    else:
+        text = f"Sorry, something went wrong on our side. Reference: {reference}"
+        log.error("unexpected error %s", reference, exc_info=error)
+    user = user_id_of(body)
+    if user is None:
+        return
+    channel = (
+        (body.get("channel") or {}).get("id")
+        or body.get("channel_id")
+        or (body.get("container") or {}).get("channel_id")
+    )
+    try:
+        if channel is None:
+            channel = (await client.conversations_open(users=user))["channel"]["id"]
+        await client.chat_postEphemeral(channel=channel, user=user, text=text)
+    except SlackApiError:
+        log.warning("could not tell %s about error %s", user, reference)

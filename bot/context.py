@@ -1,0 +1,47 @@
+"""What listeners share: the unit of work, the Slack member, and the actor they act as."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from slack_bolt.context.async_context import AsyncBoltContext
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.auth.models import Role
+from services.auth.service import Actor, actor_for
+from services.db import transaction
+from services.people.models import Member
+
+
+def unit_of_work(context: AsyncBoltContext) -> AbstractAsyncContextManager[AsyncSession]:
+    """A session whose transaction commits when the listener's work succeeds."""
+    sessions: async_sessionmaker[AsyncSession] = context["sessions"]
+    return transaction(sessions)
+
+
+def member_of(context: AsyncBoltContext) -> Member:
+    """The member behind this request (resolved by the members middleware)."""
+    member: Member = context["member"]
+    return member
+
+
+async def leader_actor(session: AsyncSession, context: AsyncBoltContext) -> Actor:
+    """The requesting member acting on their own plan."""
+    member = member_of(context)
+    return await actor_for(
+        session=session, workspace_id=member.workspace_id, role=Role.leader, member_id=member.id
+    )
+
+
+def user_id_of(body: dict[str, Any]) -> str | None:
+    """The Slack user a request comes from, whatever its kind."""
+    if isinstance(body.get("user"), dict):
+        return str(body["user"].get("id"))
+    if body.get("user_id"):
+        return str(body["user_id"])
+    event = body.get("event")
+    if isinstance(event, dict) and isinstance(event.get("user"), str):
+        return str(event["user"])
+    return None

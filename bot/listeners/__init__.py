@@ -1,0 +1,13 @@
+"""Listener modules; each exposes register(app)."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.listeners import actions, commands, events, views
+
+
+def register(app: AsyncApp) -> None:
+    """Register every listener on the app."""
+    for module in (events, commands, actions, views):
+        module.register(app)

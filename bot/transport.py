@@ -1,0 +1,104 @@
+"""How Slack reaches Coachbot: HTTP (signed requests), Socket Mode, or the local sandbox."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sys
+from typing import TextIO
+
+from fastapi import FastAPI, Request, Response
+from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.app import create_slack_app
+from bot.sandbox import SandboxWorkspace, SlackSandbox
+from services.config import Settings
+from services.demo import DEMO_TEAM_ID
+
+log = logging.getLogger("coachbot.slack")
+
+
+class SlackTransport:
+    """Starts what the settings ask for and hands signed HTTP requests to Bolt."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        console: TextIO | None = sys.stdout,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.sessions = sessions
+        self.console = console
+        self.sandbox: SlackSandbox | None = None
+        self.app: AsyncApp | None = None
+        self.signing_secret = ""
+        self._handler: AsyncSlackRequestHandler | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return not (self.settings.slack_bot_token or self.settings.slack_client_id)
+
+    async def start(self) -> None:
+        """Start the sandbox when no Slack is configured, build the Bolt app, connect."""
+        settings = self.settings
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        secret = settings.slack_signing_secret
+        self.signing_secret = secret.get_secret_value() if secret else secrets.token_hex(16)
+        if self.uses_sandbox:
+            self.sandbox = SlackSandbox(
+                console=self.console,
+                auto_users=True,
+                workspace=SandboxWorkspace(team_id=DEMO_TEAM_ID, auto_users=True),
+            )
+            await self.sandbox.start()
+            settings = settings.model_copy(update={"slack_api_url": self.sandbox.base_url})
+            token = self.sandbox.token
+            log.warning(
+                "no SLACK_BOT_TOKEN: using the local Slack sandbox at %s", self.sandbox.base_url
+            )
+        self.app = create_slack_app(
+            settings,
+            engine=self.engine,
+            sessions=self.sessions,
+            signing_secret=self.signing_secret,
+            bot_token=token,
+        )
+        self._handler = AsyncSlackRequestHandler(self.app)
+        if settings.slack_app_token is not None:
+            self._socket = AsyncSocketModeHandler(
+                self.app, settings.slack_app_token.get_secret_value()
+            )
+            await self._socket.connect_async()
+
+    async def stop(self) -> None:
+        """Disconnect and stop whatever start() started."""
+        if self._socket is not None:
+            await self._socket.close_async()
+        if self.sandbox is not None:
+            await self.sandbox.stop()
+
+    async def handle(self, request: Request) -> Response:
+        """Hand one HTTP request from Slack to Bolt (it checks the signature)."""
+        if self._handler is None:
+            return Response(status_code=503, content="Slack transport is starting")
+        return await self._handler.handle(request)
+
+
+def mount_slack(api: FastAPI, transport: SlackTransport) -> None:
+    """Expose Slack's endpoints on the web app."""
+
+    async def slack_endpoint(request: Request) -> Response:
+        return await transport.handle(request)
+
+    api.add_api_route("/slack/events", slack_endpoint, methods=["POST"], include_in_schema=False)
+    for path in ("/slack/install", "/slack/oauth_redirect"):
+        api.add_api_route(path, slack_endpoint, methods=["GET"], include_in_schema=False)

@@ -1,0 +1,112 @@
+"""`/coach` and its subcommands: each acked at once, unknown ones get the help."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.sandbox import SlackSandbox
+from services.people.models import Enrollment, EnrollmentRole, Member
+from services.plans.models import Goal
+from tests.factories.people import enrol, make_cohort, make_workspace
+from tests.slack.conftest import LEADER, TEAM, SlackUser, eventually
+
+
+@pytest.fixture
+async def enrolled(session: AsyncSession) -> Member:
+    workspace = await make_workspace(session, team_id=TEAM)
+    cohort = await make_cohort(session, workspace)
+    member = Member(
+        workspace_id=workspace.id or 0,
+        slack_user_id=LEADER,
+        name="Lee Leader",
+        timezone="America/New_York",
+    )
+    session.add(member)
+    await session.flush()
+    await enrol(session, cohort, member, EnrollmentRole.leader)
+    await session.commit()
+    return member
+
+
+def replies(sandbox: SlackSandbox) -> list[str]:
+    return [str(reply.get("text")) for reply in sandbox.responses()]
+
+
+@pytest.mark.parametrize("text", ["", "help", "dance", "GOAL", "goal remove 3"])
+async def test_help_and_unknown_subcommands(
+    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox, text: str
+) -> None:
+    response = await leader.command(text)
+    assert response.status_code == 200
+    body = response.text
+    if text.split()[:1] == ["goal"] or text == "GOAL":
+        await eventually(lambda: replies(sandbox))
+        body = replies(sandbox)[0]
+    assert "/coach" in body
+
+
+async def test_goal_add_then_plan(
+    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession
+) -> None:
+    await leader.command("goal add Run <!channel> better 1:1s")
+    await eventually(lambda: replies(sandbox))
+    assert "Added" in replies(sandbox)[0]
+    goal = (await session.exec(select(Goal))).one()
+    assert goal.title == "Run <!channel> better 1:1s"
+    await leader.command("plan")
+    await eventually(lambda: len(replies(sandbox)) == 2)
+    assert "&lt;!channel&gt;" in replies(sandbox)[1]
+    assert "<!channel>" not in replies(sandbox)[1]
+
+
+async def test_pause_until_and_resume(
+    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession
+) -> None:
+    until = (date.today() + timedelta(days=10)).isoformat()
+    await leader.command(f"pause until {until}")
+    await eventually(lambda: replies(sandbox))
+    enrollment = (await session.exec(select(Enrollment))).one()
+    assert (enrollment.status, str(enrollment.paused_until)) == ("paused", until)
+    assert "resume" in json.dumps(sandbox.home_view(LEADER))
+    await leader.command("resume")
+    await eventually(lambda: len(replies(sandbox)) == 2)
+    session.expire_all()
+    assert (await session.exec(select(Enrollment))).one().status == "active"
+
+
+async def test_pause_with_a_bad_date_explains(
+    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox
+) -> None:
+    await leader.command("pause until someday")
+    ephemeral = await eventually(lambda: sandbox.calls("chat.postEphemeral"))
+    assert "YYYY-MM-DD" in ephemeral[0].args["text"]
+
+
+async def test_progress_opens_the_modal_and_privacy_explains(
+    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox
+) -> None:
+    await leader.command("goal add Listen first")
+    await eventually(lambda: replies(sandbox))
+    await leader.command("progress")
+    opened = await eventually(lambda: sandbox.calls("views.open"))
+    assert opened[0].args["view"]["callback_id"] == "progress_modal"
+    await leader.command("privacy")
+    await eventually(lambda: len(replies(sandbox)) == 2)
+    assert "Only me" in replies(sandbox)[1]
+
+
+async def test_export_sends_the_data_by_dm(
+    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox
+) -> None:
+    await leader.command("goal add Coach my successor")
+    await eventually(lambda: replies(sandbox))
+    await leader.command("export")
+    await eventually(lambda: sandbox.messages(LEADER))
+    message = sandbox.messages(LEADER)[0]
+    assert "Coach my successor" in json.dumps(message["blocks"])
+    assert "1 goals" in message["text"]

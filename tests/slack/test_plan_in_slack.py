@@ -1,0 +1,186 @@
+"""A leader keeps their plan from Slack: Home tab, modals, /coach."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.blocks.plan_modals import goal_modal, milestone_modal, progress_modal
+from bot.sandbox import SlackSandbox
+from services.people.models import EnrollmentRole, Member
+from services.plans.models import Goal, Milestone, ProgressUpdate, Visibility
+from tests.factories.people import enrol, make_cohort, make_workspace
+from tests.factories.plans import make_goal, make_milestone
+from tests.slack.conftest import (
+    LEADER,
+    TEAM,
+    SlackUser,
+    date_input,
+    eventually,
+    selected,
+    text_input,
+)
+
+
+@pytest.fixture
+async def enrolled(session: AsyncSession) -> Member:
+    """Lee, enrolled as a leader, with one goal and one milestone."""
+    workspace = await make_workspace(session, team_id=TEAM)
+    cohort = await make_cohort(session, workspace)
+    member = Member(
+        workspace_id=workspace.id or 0,
+        slack_user_id=LEADER,
+        name="Lee Leader",
+        timezone="America/New_York",
+    )
+    session.add(member)
+    await session.flush()
+    await enrol(session, cohort, member, EnrollmentRole.leader)
+    goal = await make_goal(session, member, title="Delegate <more> & better")
+    await make_milestone(
+        session, goal, title="Hand off the report", due_date=date.today() - timedelta(days=3)
+    )
+    await session.commit()
+    return member
+
+
+def home_text(sandbox: SlackSandbox) -> str:
+    return json.dumps(sandbox.home_view(LEADER) or {})
+
+
+async def test_home_shows_the_plan_with_overdue_marks_and_safe_text(
+    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox
+) -> None:
+    await leader.open_home()
+    await eventually(lambda: sandbox.home_view(LEADER))
+    text = home_text(sandbox)
+    assert "Delegate &lt;more&gt; &amp; better" in text
+    assert "*overdue*" in text
+    for action in (
+        "home_add_goal",
+        "home_add_milestone",
+        "home_log_progress",
+        "home_milestone_done",
+        "home_goal_visibility",
+    ):
+        assert action in text
+
+
+async def test_add_a_goal_through_the_modal(
+    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession
+) -> None:
+    await leader.click("home_add_goal", value="")
+    opened = await eventually(lambda: sandbox.calls("views.open"))
+    assert opened[0].args["view"]["callback_id"] == "goal_modal"
+    response = await leader.submit(
+        goal_modal(),
+        {
+            "title": text_input("Speak up in exec meetings"),
+            "why": text_input("Visibility"),
+            "competency": selected("stakeholder management"),
+            "visibility": selected("private"),
+        },
+    )
+    assert response.status_code == 200 and not response.content
+    await eventually(lambda: "Speak up in exec meetings" in home_text(sandbox))
+    goal = (await session.exec(select(Goal).where(Goal.title == "Speak up in exec meetings"))).one()
+    assert goal.visibility == Visibility.private
+    assert goal.competency == "stakeholder management"
+
+
+async def test_a_rejected_modal_shows_inline_errors_and_saves_nothing(
+    enrolled: Member, leader: SlackUser, session: AsyncSession
+) -> None:
+    response = await leader.submit(
+        goal_modal(),
+        {
+            "title": text_input("x" * 201),
+            "visibility": selected("coach"),
+        },
+    )
+    body = response.json()
+    assert body["response_action"] == "errors"
+    assert "title" in body["errors"]
+    assert len((await session.exec(select(Goal))).all()) == 1
+
+    goal = (await session.exec(select(Goal))).one()
+    past = (date.today() - timedelta(days=30)).isoformat()
+    response = await leader.submit(
+        milestone_modal(goal_id=goal.id or 0),
+        {
+            "title": text_input("Too late"),
+            "due_date": date_input(past),
+        },
+    )
+    assert response.json() == {
+        "response_action": "errors",
+        "errors": {"due_date": "Pick today or a later date."},
+    }
+    assert len((await session.exec(select(Milestone))).all()) == 1
+
+
+async def test_log_progress_and_complete_the_milestone(
+    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession
+) -> None:
+    goal = (await session.exec(select(Goal))).one()
+    milestone_id = (await session.exec(select(Milestone))).one().id
+    view = progress_modal(goals=[], milestones=[], goal_id=goal.id)
+    response = await leader.submit(
+        view,
+        {
+            "milestone": selected(str(milestone_id)),
+            "milestone_done": {"type": "checkboxes", "selected_options": [{"value": "done"}]},
+            "note": text_input("Handed it to Priya"),
+            "confidence": selected("4"),
+        },
+    )
+    assert response.status_code == 200
+    await eventually(lambda: sandbox.home_view(LEADER))
+    session.expire_all()
+    update = (await session.exec(select(ProgressUpdate))).one()
+    assert (update.note, update.confidence, update.source) == ("Handed it to Priya", 4, "slack")
+    assert (await session.get(Milestone, milestone_id)).status == "done"  # type: ignore[union-attr]
+
+
+async def test_mark_done_and_change_visibility_from_home(
+    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession
+) -> None:
+    goal_id = (await session.exec(select(Goal))).one().id
+    milestone_id = (await session.exec(select(Milestone))).one().id
+    await leader.click("home_milestone_done", value=str(milestone_id))
+    await eventually(lambda: sandbox.calls("views.publish"))
+    await leader.click("home_goal_visibility", selected=f"{goal_id}:private")
+    await eventually(lambda: len(sandbox.calls("views.publish")) == 2)
+    session.expire_all()
+    assert (await session.get(Milestone, milestone_id)).status == "done"  # type: ignore[union-attr]
+    assert (await session.get(Goal, goal_id)).visibility == "private"  # type: ignore[union-attr]
+
+
+async def test_someone_elses_goal_gets_a_friendly_error_with_a_reference(
+    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession
+) -> None:
+    other = Member(workspace_id=enrolled.workspace_id, slack_user_id="U0OTHER001", name="O")
+    session.add(other)
+    await session.flush()
+    foreign = await make_goal(session, other, title="Not Lee's")
+    await session.commit()
+    await leader.click("home_edit_goal", value=str(foreign.id))
+    ephemeral = await eventually(lambda: sandbox.calls("chat.postEphemeral"))
+    text = ephemeral[0].args["text"]
+    assert f"goal {foreign.id} not found" in text and "(ref " in text
+    assert "Traceback" not in text
+    assert not sandbox.calls("views.open")
+
+
+async def test_the_same_submission_twice_is_saved_once(
+    enrolled: Member, leader: SlackUser, session: AsyncSession
+) -> None:
+    values = {"title": text_input("Only once"), "visibility": selected("coach")}
+    await leader.submit(goal_modal(), values, trigger="retry.trigger")
+    await leader.submit(goal_modal(), values, trigger="retry.trigger")
+    titles = [g.title for g in (await session.exec(select(Goal))).all()]
+    assert titles.count("Only once") == 1
