@@ -23,7 +23,7 @@ class GoalStatus(StrEnum):
 
 
 class Visibility(StrEnum):
-    """Who may read a goal's content: the leader only, their coaches too, or nobody (counts only)."""
+    """Who may read a goal: the leader only, their coaches too, or nobody (counts only)."""
 
     private = "private"
     coach = "coach"
