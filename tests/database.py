@@ -53,12 +53,12 @@ async def drop_database(url: str) -> None:
 
 
 async def clean_database(engine: AsyncEngine) -> None:
-    """Delete every row, keeping the schema (much faster than re-migrating per test)."""
+    """Delete every row, keeping the schema (much faster than re-migrating per test).
+
+    DELETE beats TRUNCATE here: the tables hold a handful of rows, and TRUNCATE rewrites
+    every table's files on PostgreSQL.
+    """
     tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
     async with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            quoted = ", ".join(f'"{name}"' for name in tables)
-            await connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                await connection.execute(text(f'DELETE FROM "{name}"'))
+        for name in tables:
+            await connection.execute(text(f'DELETE FROM "{name}"'))

@@ -1,0 +1,67 @@
+"""Nudges: drafted from a leader's own goals, sent or reviewed, with their records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from enum import StrEnum
+
+from sqlalchemy import String, Text
+from sqlmodel import Field, SQLModel
+
+from services.db import UTCDateTime, utcnow
+
+
+class NudgeStatus(StrEnum):
+    draft = "draft"  # waiting for the coach (coach_review mode)
+    approved = "approved"
+    rejected = "rejected"
+    sent = "sent"
+
+
+class NudgeFeedback(StrEnum):
+    helpful = "helpful"
+    not_helpful = "not_helpful"
+    snoozed = "snoozed"
+
+
+class Nudge(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
+    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    cohort_id: int | None = Field(default=None, foreign_key="cohort.id", ondelete="SET NULL")
+    dedupe_key: str = Field(max_length=200, unique=True)
+    goal_id: int | None = Field(default=None, foreign_key="goal.id", ondelete="SET NULL")
+    milestone_id: int | None = Field(default=None, foreign_key="milestone.id",
+                                     ondelete="SET NULL")
+    text: str = Field(sa_type=Text)
+    original_text: str | None = Field(default=None, sa_type=Text)
+    rationale: str | None = Field(default=None, sa_type=Text)
+    suggested_action: str | None = Field(default=None, sa_type=Text)
+    source: str = Field(max_length=20)  # llm | offline
+    model: str | None = Field(default=None, max_length=100)
+    prompt_version: str | None = Field(default=None, max_length=100)
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    latency_ms: int | None = None
+    attempts: int = 1
+    status: NudgeStatus = Field(default=NudgeStatus.draft, sa_type=String(20))
+    reviewer_id: int | None = Field(default=None, foreign_key="member.id", ondelete="SET NULL")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    feedback: NudgeFeedback | None = Field(default=None, sa_type=String(20))
+    feedback_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    local_date: date
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class NudgePolicy(SQLModel, table=True):
+    """When a cohort's nudges go out, in each leader's own local time."""
+
+    __tablename__ = "nudge_policy"
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort.id", unique=True, ondelete="CASCADE")
+    weekday: int = 1  # 0 = Monday
+    local_time: time = time(9, 30)
+    per_week_cap: int = 1
+    quiet_start: time = time(19, 0)
+    quiet_end: time = time(8, 0)
