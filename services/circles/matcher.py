@@ -3,9 +3,9 @@
 Pure: no database, no Slack. Hard constraints (blocked pairs, the working-hours window,
 opt-outs and pauses) are never broken; repeat pairings, same-team and same-level pairs are
 penalised and optional shared competencies rewarded. A seeded greedy pass in clock order
-builds the first groups, local search swaps members between nearby groups, and small
-rosters get several seeded restarts because each costs only milliseconds there.
-"""
+builds the first groups (grouping.py), local search swaps members and runs cyclic
+exchanges between nearby groups (search.py), and small rosters compare a few drafts by
+what the next rounds could still reach (planning.py)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.circles.problem import RoundProblem
 
@@ -168,48 +168,8 @@ def _exchange(state: _State, rng: random.Random) -> None:
 
 def _cyclic_exchange(state: _State, start: int) -> list[int]:
     """Find and apply a cycle of single-seat replacements through distinct groups that pays."""
-    problem = state.problem
-    chain = [start]
-    used = {state.where[start]}
-    # Lowest partial cost seen with each group's seat open: arriving again at no lower cost
-    # cannot lead anywhere new, which keeps the search near-linear in groups.
-    reached: dict[int, float] = {}
-
-    def extend(vacancy: int, removed: int, delta: float) -> list[int] | None:
-        if delta >= reached.get(vacancy, float("inf")) - EPSILON or state.nodes_left <= 0:
-            return None
-        reached[vacancy] = delta
-        state.nodes_left -= 1
-        rest = [x for x in state.groups[vacancy] if x != removed]
-        options = []
-        for position in state.neighbours[vacancy]:
-            if position in used:
-                continue
-            for filler in state.groups[position]:
-                step = problem.cost_with(filler, rest) - state.contribution[filler]
-                if delta + step < -EPSILON and problem.fits(filler, rest):
-                    options.append((step, filler))
-        options.sort()
-        for step, filler in options:
-            back = [x for x in state.groups[state.where[filler]] if x != filler]
-            if delta + step + problem.cost_with(start, back) < -EPSILON and problem.fits(
-                start, back
-            ):
-                return [*chain, filler]
-        if len(chain) > CHAIN_DEPTH:
-            return None
-        for step, filler in options[:CHAIN_BRANCHING]:
-            position = state.where[filler]
-            chain.append(filler)
-            used.add(position)
-            found = extend(position, filler, delta + step)
-            if found:
-                return found
-            chain.pop()
-            used.discard(position)
-        return None
-
-    cycle = extend(state.where[start], start, -state.contribution[start])
+    search = _CycleSearch(state=state, start=start)
+    cycle = search.extend(state.where[start], start, -state.contribution[start])
     if not cycle:
         return []
     # Swapping the starter with each filler in turn walks it round the cycle: every filler
@@ -218,6 +178,62 @@ def _cyclic_exchange(state: _State, start: int) -> list[int]:
     for filler in cycle[1:]:
         state.swap(start, filler)
     return touched
+
+
+@dataclass(slots=True)
+class _CycleSearch:
+    """Depth-first search for a cycle that starts by taking `start` out of its group."""
+
+    state: _State
+    start: int
+    chain: list[int] = field(default_factory=list)
+    used: set[int] = field(default_factory=set)
+    # Lowest partial cost seen with each group's seat open: arriving again at no lower cost
+    # cannot lead anywhere new, which keeps the search near-linear in groups.
+    reached: dict[int, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.chain.append(self.start)
+        self.used.add(self.state.where[self.start])
+
+    def extend(self, vacancy: int, removed: int, delta: float) -> list[int] | None:
+        state, problem = self.state, self.state.problem
+        if delta >= self.reached.get(vacancy, float("inf")) - EPSILON or state.nodes_left <= 0:
+            return None
+        self.reached[vacancy] = delta
+        state.nodes_left -= 1
+        options = self.fillers(vacancy, [x for x in state.groups[vacancy] if x != removed], delta)
+        for step, filler in options:
+            back = [x for x in state.groups[state.where[filler]] if x != filler]
+            closing = delta + step + problem.cost_with(self.start, back)
+            if closing < -EPSILON and problem.fits(self.start, back):
+                return [*self.chain, filler]
+        if len(self.chain) > CHAIN_DEPTH:
+            return None
+        for step, filler in options[:CHAIN_BRANCHING]:
+            position = state.where[filler]
+            self.chain.append(filler)
+            self.used.add(position)
+            found = self.extend(position, filler, delta + step)
+            if found:
+                return found
+            self.chain.pop()
+            self.used.discard(position)
+        return None
+
+    def fillers(self, vacancy: int, rest: list[int], delta: float) -> list[tuple[float, int]]:
+        """People from unused nearby groups who could take the open seat, cheapest first."""
+        state, problem = self.state, self.state.problem
+        options = []
+        for position in state.neighbours[vacancy]:
+            if position in self.used:
+                continue
+            for filler in state.groups[position]:
+                step = problem.cost_with(filler, rest) - state.contribution[filler]
+                if delta + step < -EPSILON and problem.fits(filler, rest):
+                    options.append((step, filler))
+        options.sort()
+        return options
 
 
 def _neighbour_groups(groups: list[list[int]], order: list[int]) -> list[list[int]]:
