@@ -1,0 +1,446 @@
+"""Benchmark the peer-circle matcher against a random shuffle and, for pairs, colette.
+
+Run from the repository root:
+
+    .venv/bin/python bench/circles.py
+
+Synthetic rosters (5 teams, 3 levels, 3 regions with real IANA timezones) meet for
+weekly rounds; every method sees the same roster and the same dates. Results go to
+docs/benchmarks-circles.md and a chart to docs/benchmarks-circles.png. colette and
+matplotlib are benchmark-only dependencies; without them those parts are skipped and
+the document says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import shlex
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import combinations
+from pathlib import Path
+from statistics import mean
+
+from services.circles import Candidate, MatchSettings, form_circles, utc_offset_minutes
+from services.circles.grouping import plan_sizes
+from services.circles.timezones import offset_spread
+
+TEAMS = ("Sales", "Ops", "Engineering", "Finance", "People")
+LEVELS = ("L1", "L2", "L3")
+REGIONS = {  # region: (share of the roster, its timezones)
+    "Americas": (
+        0.40,
+        ("America/Los_Angeles", "America/Chicago", "America/New_York", "America/Sao_Paulo"),
+    ),
+    "EMEA": (0.35, ("Europe/London", "Europe/Berlin", "Africa/Johannesburg", "Asia/Dubai")),
+    "APAC": (0.25, ("Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney")),
+}
+FIRST_ROUND = date(2026, 1, 5)  # weekly rounds from here cross the US daylight-saving switch
+SPREAD = 6 * 60
+CONFIGS = ((24, 2), (25, 2), (60, 2), (1000, 2), (24, 4), (25, 4), (60, 4), (1000, 4))
+COLETTE_MAX_PEOPLE = 1000  # its model has n²/2 binary variables: 500,500 at 1,000 people
+
+Groups = list[list[str]]
+Method = Callable[[list[Candidate], list[Groups], int, int], tuple[Groups, int]]
+
+
+@dataclass
+class Tally:
+    method: str
+    pairs: int = 0
+    repeats: int = 0
+    same_team: int = 0
+    unmatched: int = 0
+    violations: int = 0
+    floor: int = 0
+    meetings: dict[str, int] = field(default_factory=dict)
+    seconds: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
+    note: str = ""
+
+
+def synthetic_roster(count: int, seed: int = 7) -> list[tuple[str, str, str, str]]:
+    """Return (key, team, level, timezone) rows for `count` people."""
+    rng = random.Random(seed)
+    regions = list(REGIONS)
+    shares = [REGIONS[region][0] for region in regions]
+    rows = []
+    for number in range(count):
+        region = rng.choices(regions, weights=shares)[0]
+        rows.append(
+            (
+                f"U{number:05d}",
+                rng.choice(TEAMS),
+                rng.choice(LEVELS),
+                rng.choice(REGIONS[region][1]),
+            )
+        )
+    return rows
+
+
+def candidates_on(rows: Sequence[tuple[str, str, str, str]], on: date) -> list[Candidate]:
+    return [
+        Candidate(
+            key=key,
+            team=team,
+            level=level,
+            utc_offset_minutes=utc_offset_minutes(timezone=tz, on=on),
+        )
+        for key, team, level, tz in rows
+    ]
+
+
+def coachbot(
+    people: list[Candidate], history: list[Groups], size: int, seed: int
+) -> tuple[Groups, int]:
+    settings = MatchSettings(size=size, max_spread_minutes=SPREAD, history_window=12)
+    result = form_circles(candidates=people, history=history, settings=settings, seed=seed)
+    return result.groups, result.figures.unmatched
+
+
+def random_shuffle(
+    people: list[Candidate], history: list[Groups], size: int, seed: int
+) -> tuple[Groups, int]:
+    keys = [person.key for person in people]
+    random.Random(seed).shuffle(keys)
+    groups, start = [], 0
+    for length in plan_sizes(count=len(keys), size=size):
+        groups.append(keys[start : start + length])
+        start += length
+    return groups, 0
+
+
+APART = 10_000_000  # colette's cost for a pair whose clocks are too far apart
+KEEP_EVERYONE = 9_000_000  # a drop cost above any repeat (1e6) but below APART
+
+
+def colette_method(*, drop_cost: int | None = None) -> Method | str:
+    """Wrap colette's solver, or say why it cannot run here.
+
+    By default colette leaves a person out of a round (cost 50) rather than repeat a
+    recent pair; `drop_cost` raises that cost so it drops people only when the window
+    leaves it no other choice, or when the roster is odd (it has no groups of three).
+    """
+    try:
+        from colette.models import Overrides, Person, RoundConfig, Solution
+        from colette.solver import solve_round
+    except ImportError as exc:
+        return f"colette is not installed ({exc})"
+    solutions: list[Solution] = []
+
+    def run(
+        people: list[Candidate], history: list[Groups], size: int, seed: int
+    ) -> tuple[Groups, int]:
+        if not history:
+            solutions.clear()
+        random.seed(seed)  # colette draws its pair roles from the global generator
+        roster = {
+            p.key: Person(name=p.key, organisation=p.team or "", active=True, email="")
+            for p in people
+        }
+        # colette has no timezones; its per-pair overrides keep incompatible pairs apart at a
+        # cost above everything else it weighs (1e6 for last round's partner).
+        apart = {
+            frozenset({roster[a.key], roster[b.key]}): APART
+            for a, b in combinations(people, 2)
+            if offset_spread([a.utc_offset_minutes, b.utc_offset_minutes]) > SPREAD
+        }
+        costs = {} if drop_cost is None else {"cost_of_not_pairing": drop_cost}
+        config = RoundConfig(
+            number=len(history) + 1,
+            people=roster,
+            date=FIRST_ROUND,
+            overrides=Overrides(apart),
+            cost_of_pairing_previous_partner_n=12,
+            **costs,
+        )
+        solution = solve_round(config, solutions, max_seconds=60)
+        solutions.append(solution)
+        pairs = [[pair.primary.name, pair.secondary.name] for pair in solution.pairs]
+        return [p for p in pairs if p[0] != p[1]], sum(1 for p in pairs if p[0] == p[1])
+
+    return run
+
+
+def tally_round(
+    tally: Tally, groups: Groups, people: list[Candidate], met: set[frozenset[str]]
+) -> None:
+    by_key = {person.key: person for person in people}
+    for group in groups:
+        offsets = [by_key[key].utc_offset_minutes for key in group]
+        tally.violations += offset_spread(offsets) > SPREAD
+        for key in group:
+            tally.meetings[key] = tally.meetings.get(key, 0) + len(group) - 1
+        for a, b in combinations(group, 2):
+            pair = frozenset((a, b))
+            tally.pairs += 1
+            tally.repeats += pair in met
+            tally.same_team += by_key[a].team == by_key[b].team
+            met.add(pair)
+
+
+def reachable_counts(rows: Sequence[tuple[str, str, str, str]], rounds: int) -> dict[str, int]:
+    """How many people each person could ever meet: clocks within the window on some date."""
+    dates = [FIRST_ROUND + timedelta(weeks=week) for week in range(rounds)]
+    offsets = [[utc_offset_minutes(timezone=row[3], on=day) for row in rows] for day in dates]
+    return {
+        row[0]: sum(
+            1
+            for other in range(len(rows))
+            if other != person
+            and any(offset_spread([day[person], day[other]]) <= SPREAD for day in offsets)
+        )
+        for person, row in enumerate(rows)
+    }
+
+
+def repeat_floor(meetings: dict[str, int], reachable: dict[str, int]) -> int:
+    """Fewest repeat pairs that counting alone forces on a schedule with these meetings.
+
+    Person i met m_i people over all rounds (group size - 1 per round placed) but can meet
+    at most d_i distinct people, so at least m_i - d_i of those meetings were repeats.
+    Every repeat pair is two such meetings: floor = ceil(sum_i max(0, m_i - d_i) / 2).
+    With everyone reachable and groups of k this is n/2 * max(0, r(k-1) - (n-1)): pairs
+    repeat only once r > n-1, groups of k once r(k-1) > n-1.
+    """
+    excess = sum(max(0, count - reachable[key]) for key, count in meetings.items())
+    return math.ceil(excess / 2)
+
+
+def run_config(count: int, size: int, rounds: int, methods: dict[str, Method | str]) -> list[Tally]:
+    rows = synthetic_roster(count)
+    reachable = reachable_counts(rows, rounds)
+    tallies = []
+    for name, method in methods.items():
+        tally = Tally(method=name)
+        tallies.append(tally)
+        if isinstance(method, str):
+            tally.note = method
+            continue
+        history: list[Groups] = []
+        met: set[frozenset[str]] = set()
+        for number in range(rounds):
+            people = candidates_on(rows, FIRST_ROUND + timedelta(weeks=number))
+            started, cpu_started = time.perf_counter(), time.process_time()
+            try:
+                groups, unmatched = method(people, history, size, number)
+            except Exception as exc:  # a competitor's failure is a result, not a crash
+                tally.note = (
+                    f"failed in round {number + 1} after "
+                    f"{time.perf_counter() - started:.0f} s: {exc}"
+                )
+                break
+            tally.seconds.append(time.perf_counter() - started)
+            tally.cpu_seconds.append(time.process_time() - cpu_started)
+            tally_round(tally, groups, people, met)
+            tally.unmatched += unmatched
+            history.append(groups)
+            print(
+                f"  {count:>5} people, size {size}, {name:<9} round {number + 1:>2}: "
+                f"{tally.cpu_seconds[-1]:.2f}s CPU",
+                file=sys.stderr,
+                flush=True,
+            )
+        # A method that ignores the window can meet anyone, so its floor counts everyone.
+        everyone = dict.fromkeys(reachable, count - 1)
+        tally.floor = repeat_floor(tally.meetings, everyone if tally.violations else reachable)
+    return tallies
+
+
+def methods_for(count: int, size: int, colette_max: int) -> dict[str, Method | str]:
+    methods: dict[str, Method | str] = {"coachbot": coachbot, "random": random_shuffle}
+    if size != 2:
+        return methods
+    too_big = f"not run: {count} people is {count * (count + 1) // 2:,} binary variables"
+    for name, drop_cost in (("colette", None), ("colette-keep", KEEP_EVERYONE)):
+        methods[name] = colette_method(drop_cost=drop_cost) if count <= colette_max else too_big
+    return methods
+
+
+def rate(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "–"
+
+
+Results = list[tuple[int, int, list[Tally]]]
+
+
+def markdown(
+    results: Results, command: str, rounds: int, chart: str, load: tuple[float, float]
+) -> str:
+    lines = [
+        "# Peer-circle matcher benchmark",
+        "",
+        f"Produced by `{command}` on the project's 2-core machine "
+        f"(Python {sys.version.split()[0]}). Other work shared the machine (load average "
+        f"{load[0]:.1f} at the start, {load[1]:.1f} at the end), so per-round times are given "
+        "as CPU seconds of this process next to wall-clock seconds.",
+        "",
+        INTRO.format(rounds=rounds, first=FIRST_ROUND, hours=SPREAD // 60),
+        "## Results",
+        "",
+        "| people | size | method | pairs | repeat pairs | floor | repeat rate | floor rate "
+        "| same-team rate | unmatched person-rounds | window violations "
+        "| CPU s/round mean | CPU s/round max | wall s/round mean |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for count, size, tallies in results:
+        for t in tallies:
+            if t.note:
+                lines.append(f"| {count} | {size} | {t.method} | {t.note} |" + " |" * 10)
+                continue
+            lines.append(
+                f"| {count} | {size} | {t.method} | {t.pairs} | {t.repeats} | {t.floor} | "
+                f"{rate(t.repeats, t.pairs)} | {rate(t.floor, t.pairs)} | "
+                f"{rate(t.same_team, t.pairs)} | {t.unmatched} | {t.violations} | "
+                f"{mean(t.cpu_seconds):.3f} | {max(t.cpu_seconds):.3f} | {mean(t.seconds):.3f} |"
+            )
+    lines += ["", chart, "", "## Reading the results", "", *findings(results), "", FLOOR_NOTE, ""]
+    return "\n".join(lines)
+
+
+def findings(results: Results) -> list[str]:
+    """Plain statements drawn from the figures, so they stay true when the run is redone."""
+    notes = []
+    for count, size, tallies in results:
+        by_name = {t.method: t for t in tallies if not t.note and t.pairs}
+        ours = by_name["coachbot"]
+        gap = ours.repeats - ours.floor
+        where = "at the floor" if gap == 0 else f"{gap} above the floor of {ours.floor}"
+        line = (
+            f"- {count} people in groups of {size}: coachbot made {ours.repeats} repeat pairs "
+            f"({where}), {rate(ours.same_team, ours.pairs)} same-team pairs, left nobody out "
+            f"and used at most {max(ours.cpu_seconds):.2f} CPU s a round."
+            if ours.unmatched == 0
+            else f"- {count}/{size}: coachbot left {ours.unmatched} person-rounds out."
+        )
+        for name in ("colette", "colette-keep"):
+            if name in by_name:
+                other = by_name[name]
+                line += (
+                    f" {name}: {rate(other.same_team, other.pairs)} same-team, "
+                    f"{other.unmatched} person-rounds left out, {other.pairs} meetings "
+                    f"to coachbot's {ours.pairs}."
+                )
+        notes.append(line)
+    return notes
+
+
+INTRO = """Synthetic rosters: 5 teams, 3 levels, and three regions with real IANA timezones \
+(Americas 40%: Los Angeles, Chicago, New York, São Paulo; EMEA 35%: London, Berlin, \
+Johannesburg, Dubai; APAC 25%: Kolkata, Singapore, Tokyo, Sydney). {rounds} weekly rounds \
+from {first}, so the US daylight-saving switch falls inside the run; offsets are computed \
+per round date. Groups must fit a {hours}h window on the 24-hour clock (Sydney and Los \
+Angeles fit: 5h apart across the date line). The history window covers all rounds, so a \
+repeat is any pair that met in any earlier round.
+
+Methods, all fed the same rosters and dates:
+
+- **coachbot**: `services.circles.form_circles` with default weights (repeat 100-200 per \
+earlier meeting, same team 4, same level 1), seed = round number.
+- **random**: shuffle, then cut into the same group sizes coachbot plans. It ignores \
+timezones, so it breaks the window (counted under "window violations") and its floor \
+counts everyone as reachable; that wider pool is why, in the small rosters in fours, it \
+repeats less than a method that keeps to the window.
+- **colette** (PyPI `colette` 0.3.1, pairs only): its own integer program (python-mip with \
+CBC) with its default costs: same organisation (= team) 10, a partner from last round \
+1,000,000, from 2-12 rounds ago 50, leaving a person out 50. colette knows no \
+timezones, so every pair outside the window gets its per-pair override cost of \
+10,000,000. With these defaults it prefers leaving someone out over a repeat. Each \
+round gets `max_seconds=60` (colette's default is 30).
+- **colette-keep**: the same, with the cost of leaving someone out raised to 9,000,000 so \
+it only does so when the window or an odd roster forces it (colette has no groups of \
+three, so an odd roster always leaves one person out per round).
+
+"""
+
+FLOOR_NOTE = """## The floor
+
+The floor is the fewest repeat pairs that counting alone forces on a schedule. Person i \
+meets m_i people over all rounds (group size minus one, each round they are placed) but \
+has only d_i people they can ever meet: everyone whose clock is within the window on at \
+least one round's date (everyone, for a method that ignores the window). So at least \
+m_i - d_i of i's meetings are repeats, and as each repeat pair is two such meetings:
+
+    floor = ceil( sum_i max(0, m_i - d_i) / 2 )
+
+With everyone reachable (d_i = n - 1) and every round in groups of k, m_i = r(k-1) and the \
+floor is n/2 * max(0, r(k-1) - (n-1)): pairs repeat only once r > n-1, groups of k once \
+r(k-1) > n-1. For 24 people in fours that is after 7 rounds, and 12 rounds force at \
+least 24/2 * (36 - 23) = 156 repeats. The floor is computed from each method's own \
+meetings, so a method that leaves people out has a lower floor; the "pairs" column shows \
+how many meetings each method actually made. It is a lower bound, not always reachable: \
+it ignores that the people someone could meet may all be needed by others too (a \
+timezone cluster too small for its share of rounds)."""
+
+
+def draw_chart(results: Results, path: Path) -> str:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "(matplotlib is not installed, so no chart was drawn.)"
+    labels = [f"{count}/{size}" for count, size, _ in results]
+    names = ["coachbot", "random", "colette", "colette-keep"]
+    figure, axes = plt.subplots(2, 1, figsize=(11, 7), sharex=True)
+    for offset, name in enumerate(names):
+        xs, repeat, floor, team = [], [], [], []
+        for position, (_, _, tallies) in enumerate(results):
+            for t in tallies:
+                if t.method == name and not t.note and t.pairs:
+                    xs.append(position + (offset - 1.5) * 0.2)
+                    repeat.append(100 * t.repeats / t.pairs)
+                    floor.append(100 * t.floor / t.pairs)
+                    team.append(100 * t.same_team / t.pairs)
+        axes[0].bar(xs, repeat, width=0.2, label=name)
+        axes[0].scatter(
+            xs,
+            floor,
+            marker="_",
+            s=120,
+            c="black",
+            zorder=3,
+            label="floor" if offset == 0 else None,
+        )
+        axes[1].bar(xs, team, width=0.2, label=name)
+    axes[0].set_ylabel("repeat pairs (%)")
+    axes[1].set_ylabel("same-team pairs (%)")
+    axes[1].set_xticks(range(len(labels)), labels)
+    axes[1].set_xlabel("people / group size")
+    axes[0].legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    return f"![repeat and same-team rates by method]({path.name})"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--only", nargs="*", default=[], help="configs as PEOPLE/SIZE, e.g. 1000/2")
+    parser.add_argument("--colette-max", type=int, default=COLETTE_MAX_PEOPLE)
+    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks-circles.md"))
+    args = parser.parse_args(argv)
+    configs = [tuple(map(int, c.split("/"))) for c in args.only] or list(CONFIGS)
+    results: Results = []
+    load_at_start = os.getloadavg()[0]
+    for count, size in configs:
+        print(f"{count} people in groups of {size}", file=sys.stderr, flush=True)
+        methods = methods_for(count, size, args.colette_max)
+        results.append((count, size, run_config(count, size, args.rounds, methods)))
+    chart = draw_chart(results, args.out.with_suffix(".png"))
+    command = shlex.join([".venv/bin/python", "bench/circles.py", *(argv or sys.argv[1:])])
+    load = (load_at_start, os.getloadavg()[0])
+    args.out.write_text(markdown(results, command, args.rounds, chart, load))
+    print(args.out.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
