@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import listeners
-from bot.context import user_id_of
+from bot.context import InFlight, user_id_of
 from bot.middleware import deduplicate, resolve_member
 from bot.oauth import oauth_settings
 from services.config import Settings
@@ -30,6 +30,7 @@ def create_slack_app(
     sessions: async_sessionmaker[AsyncSession],
     signing_secret: str,
     bot_token: str | None,
+    in_flight: InFlight,
 ) -> AsyncApp:
     """Build the Bolt app: one workspace with a bot token, or many through OAuth."""
     if settings.slack_client_id and settings.slack_client_secret:
@@ -47,6 +48,7 @@ def create_slack_app(
     @app.middleware
     async def add_sessions(context: AsyncBoltContext, next: Any) -> None:
         context["sessions"] = sessions
+        context["in_flight"] = in_flight
         await next()
 
     app.middleware(deduplicate)

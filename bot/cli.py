@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import TypeVar
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.sandbox_client import add_arguments as add_sandbox_arguments
+from bot.sandbox_client import cmd_sandbox
 from services.auth.models import Role
 from services.auth.service import create_key, list_keys, revoke_key
 from services.config import Settings
@@ -186,10 +189,16 @@ def build_parser() -> argparse.ArgumentParser:
     roster.add_argument("--skip-invalid", action="store_true")
     roster.add_argument("--workspace", help="Slack team id (default: the only workspace)")
     roster.set_defaults(handler=cmd_import)
+
+    sandbox = commands.add_parser("sandbox", help="act as a Slack user from the terminal")
+    add_sandbox_arguments(sandbox)
+    sandbox.set_defaults(handler=cmd_sandbox)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("coachbot").setLevel(logging.INFO)
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -15,10 +17,45 @@ from services.db import transaction
 from services.people.models import Member
 
 
-def unit_of_work(context: AsyncBoltContext) -> AbstractAsyncContextManager[AsyncSession]:
+class InFlight:
+    """Counts listener work under way, so shutdown can let it finish before closing the pool.
+
+    Bolt runs a listener on after it acks, outside the request; without this, stopping
+    the app could cut a transaction in half.
+    """
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @asynccontextmanager
+    async def track(self) -> AsyncIterator[None]:
+        self._count += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._count -= 1
+            if self._count == 0:
+                self._idle.set()
+
+    async def drain(self, *, within: float) -> bool:
+        """Wait up to `within` seconds for the work under way; True if it all finished."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), within)
+        except TimeoutError:
+            return False
+        return True
+
+
+@asynccontextmanager
+async def unit_of_work(context: AsyncBoltContext) -> AsyncIterator[AsyncSession]:
     """A session whose transaction commits when the listener's work succeeds."""
     sessions: async_sessionmaker[AsyncSession] = context["sessions"]
-    return transaction(sessions)
+    in_flight: InFlight = context["in_flight"]
+    async with in_flight.track(), transaction(sessions) as session:
+        yield session
 
 
 def member_of(context: AsyncBoltContext) -> Member:

@@ -15,11 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app import create_slack_app
+from bot.context import InFlight
 from bot.sandbox import SandboxWorkspace, SlackSandbox
 from services.config import Settings
 from services.demo import DEMO_TEAM_ID
 
 log = logging.getLogger("coachbot.slack")
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 class SlackTransport:
@@ -42,6 +44,7 @@ class SlackTransport:
         self.signing_secret = ""
         self._handler: AsyncSlackRequestHandler | None = None
         self._socket: AsyncSocketModeHandler | None = None
+        self.in_flight = InFlight()
 
     @property
     def uses_sandbox(self) -> bool:
@@ -71,6 +74,7 @@ class SlackTransport:
             sessions=self.sessions,
             signing_secret=self.signing_secret,
             bot_token=token,
+            in_flight=self.in_flight,
         )
         self._handler = AsyncSlackRequestHandler(self.app)
         if settings.slack_app_token is not None:
@@ -83,6 +87,8 @@ class SlackTransport:
         """Disconnect and stop whatever start() started."""
         if self._socket is not None:
             await self._socket.close_async()
+        if not await self.in_flight.drain(within=SHUTDOWN_GRACE_SECONDS):
+            log.warning("stopping with Slack work still under way")
         if self.sandbox is not None:
             await self.sandbox.stop()
 

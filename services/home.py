@@ -97,7 +97,8 @@ async def _coachees(session: AsyncSession, coach_id: int) -> list[CoacheeSummary
         )
     ).all()
     result = []
-    for leader in dict.fromkeys(leaders):
+    unique = {leader.id: leader for leader in leaders}
+    for leader in unique.values():
         shared = select(Goal.id).where(
             Goal.member_id == leader.id, Goal.visibility == Visibility.coach
         )

@@ -19,7 +19,7 @@ from bot.blocks.plan_modals import progress_modal
 from bot.context import leader_actor, member_of, unit_of_work
 from bot.home import publish_home
 from services.db import utcnow
-from services.errors import Invalid
+from services.errors import DomainError, Invalid
 from services.people.enrollments import pause_self, resume_self
 from services.plans.models import GoalCreate, Visibility
 from services.plans.service import create_goal, get_plan
@@ -28,7 +28,7 @@ from services.privacy.rights import export_member_data
 HELP = (
     "*Coachbot commands*\n"
     "`/coach plan` — your development plan\n"
-    "`/coach goal add <title>` — add a goal\n"
+    "`/coach goal add &lt;title&gt;` — add a goal\n"
     "`/coach progress` — log progress on a goal\n"
     "`/coach pause [until YYYY-MM-DD]` — pause check-ins and nudges\n"
     "`/coach resume` — start them again\n"
@@ -63,7 +63,11 @@ async def coach(
         await ack(text=HELP)
         return
     await ack()
-    await handler(words[1:], context, client, respond, command)
+    try:
+        await handler(words[1:], context, client, respond, command)
+    except DomainError as exc:
+        # Said here, once: an error raised straight after ack() can race Bolt's ack check.
+        await respond(text=escape(exc.detail))
 
 
 async def _plan(
@@ -78,7 +82,7 @@ async def _plan(
         actor = await leader_actor(session, context)
         plan = await get_plan(session=session, actor=actor, member_id=member.id or 0)
     if not plan.goals:
-        await respond(text="Your plan has no goals yet. Try `/coach goal add <title>`.")
+        await respond(text="Your plan has no goals yet. Try `/coach goal add &lt;title&gt;`.")
         return
     lines = []
     for goal in plan.goals:
@@ -102,7 +106,7 @@ async def _goal(
     command: dict[str, Any],
 ) -> None:
     if len(args) < 2 or args[0].lower() != "add":
-        await respond(text="Usage: `/coach goal add <title>`")
+        await respond(text="Usage: `/coach goal add &lt;title&gt;`")
         return
     title = " ".join(args[1:])
     if len(title) > 200:

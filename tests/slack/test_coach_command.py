@@ -82,9 +82,10 @@ async def test_pause_until_and_resume(
 async def test_pause_with_a_bad_date_explains(
     enrolled: Member, leader: SlackUser, sandbox: SlackSandbox
 ) -> None:
-    await leader.command("pause until someday")
-    ephemeral = await eventually(lambda: sandbox.calls("chat.postEphemeral"))
-    assert "YYYY-MM-DD" in ephemeral[0].args["text"]
+    response = await leader.command("pause until someday")
+    assert response.status_code == 200
+    await eventually(lambda: replies(sandbox))
+    assert "YYYY-MM-DD" in replies(sandbox)[0]
 
 
 async def test_progress_opens_the_modal_and_privacy_explains(
@@ -110,3 +111,29 @@ async def test_export_sends_the_data_by_dm(
     message = sandbox.messages(LEADER)[0]
     assert "Coach my successor" in json.dumps(message["blocks"])
     assert "1 goals" in message["text"]
+
+
+async def test_a_coach_sees_their_coachees_on_home(
+    session: AsyncSession, http: object, sandbox: SlackSandbox
+) -> None:
+    from tests.factories.people import assign
+    from tests.slack.conftest import COACH, SlackUser
+
+    workspace = await make_workspace(session, team_id=TEAM)
+    cohort = await make_cohort(session, workspace)
+    coach = Member(workspace_id=workspace.id or 0, slack_user_id=COACH, name="Cam Coach")
+    leaders = [
+        Member(workspace_id=workspace.id or 0, slack_user_id=f"U0LEAD000{n}", name=f"Leader {n}")
+        for n in range(2)
+    ]
+    session.add_all([coach, *leaders])
+    await session.flush()
+    await enrol(session, cohort, coach, EnrollmentRole.coach)
+    for leader_member in leaders:
+        await enrol(session, cohort, leader_member, EnrollmentRole.leader)
+        await assign(session, cohort, coach, leader_member)
+    await session.commit()
+    await SlackUser(http, sandbox, COACH).open_home()  # type: ignore[arg-type]
+    view = await eventually(lambda: sandbox.home_view(COACH))
+    text = json.dumps(view)
+    assert "Your coachees" in text and "Leader 0" in text and "Leader 1" in text

@@ -29,8 +29,9 @@ def test_manifest_routes_everything_to_slack_events() -> None:
     assert [c["command"] for c in data["features"]["slash_commands"]] == ["/coach"]
 
 
-async def test_every_subscribed_event_has_a_listener(leader: SlackUser,
-                                                     sandbox: SlackSandbox) -> None:
+async def test_every_subscribed_event_has_a_listener(
+    leader: SlackUser, sandbox: SlackSandbox
+) -> None:
     """Bolt answers 404 to an event nobody listens to, and Slack then retries it."""
     for name in manifest()["settings"]["event_subscriptions"]["bot_events"]:
         event = {"type": name, "tab": "home", "channel": "D0HOME0001"}
