@@ -7,10 +7,10 @@ from pathlib import Path
 import yaml
 
 from bot.oauth import SCOPES
-
-MANIFEST = Path(__file__).resolve().parents[2] / "docs" / "slack-manifest.yml"
 from bot.sandbox import SlackSandbox
 from tests.slack.conftest import SlackUser
+
+MANIFEST = Path(__file__).resolve().parents[2] / "docs" / "slack-manifest.yml"
 
 
 def manifest() -> dict:  # type: ignore[type-arg]
