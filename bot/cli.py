@@ -154,6 +154,20 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_circles(args: argparse.Namespace, settings: Settings) -> int:
+    from services.circles.preview import run_preview
+
+    return run_preview(
+        roster_path=args.roster,
+        rounds=args.rounds,
+        size=args.size,
+        seed=args.seed,
+        as_json=args.json,
+        out=sys.stdout,
+        err=sys.stderr,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coachbot", description="Coachbot: coaching in Slack.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -189,6 +203,18 @@ def build_parser() -> argparse.ArgumentParser:
     roster.add_argument("--skip-invalid", action="store_true")
     roster.add_argument("--workspace", help="Slack team id (default: the only workspace)")
     roster.set_defaults(handler=cmd_import)
+
+    circles = commands.add_parser("circles", help="peer circles")
+    circle_commands = circles.add_subparsers(dest="circles_command", required=True)
+    preview = circle_commands.add_parser(
+        "preview", help="form rounds for a roster file without touching Slack or the database"
+    )
+    preview.add_argument("--roster", required=True, help="CSV with the import columns")
+    preview.add_argument("--rounds", type=int, default=6)
+    preview.add_argument("--size", type=int, default=4)
+    preview.add_argument("--seed", type=int, default=0)
+    preview.add_argument("--json", action="store_true", help='print {"rounds": [[[ids]]]}')
+    circles.set_defaults(handler=cmd_circles)
 
     sandbox = commands.add_parser("sandbox", help="act as a Slack user from the terminal")
     add_sandbox_arguments(sandbox)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -109,3 +110,33 @@ async def test_import_into_a_cohort_updates_existing_members(cli_db: str, tmp_pa
     assert result.returncode == 0, result.stderr
     assert "1 created, 1 updated, 1 enrolled" in result.stdout
     assert await count(cli_db, "enrollment") == 16
+
+
+async def test_circles_preview_prints_rounds_as_json(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "slack_user_id,email,name,timezone,team,level,region\n"
+        + "".join(
+            f"U{n:07d},p{n}@example.com,P{n},Europe/London,T{n % 3},L{n % 2},EMEA\n"
+            for n in range(9)
+        )
+    )
+    result = await coachbot(
+        "sqlite+aiosqlite:///unused.db",
+        "circles",
+        "preview",
+        "--roster",
+        str(roster),
+        "--rounds",
+        "3",
+        "--size",
+        "2",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    rounds = json.loads(result.stdout)["rounds"]
+    assert len(rounds) == 3
+    for groups in rounds:
+        placed = sorted(member for group in groups for member in group)
+        assert placed == [f"U{n:07d}" for n in range(9)]  # nobody left out, nobody twice
+    assert not Path("unused.db").exists()  # the preview never touches the database
