@@ -139,4 +139,5 @@ async def test_circles_preview_prints_rounds_as_json(tmp_path: Path) -> None:
     for groups in rounds:
         placed = sorted(member for group in groups for member in group)
         assert placed == [f"U{n:07d}" for n in range(9)]  # nobody left out, nobody twice
-    assert not Path("unused.db").exists()  # the preview never touches the database
+    # The preview never touches the database.
+    assert not await asyncio.to_thread(Path("unused.db").exists)
