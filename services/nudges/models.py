@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from sqlalchemy import String, Text
 from sqlmodel import Field, SQLModel
+from sqlmodel._compat import SQLModelConfig
 
 from services.db import UTCDateTime, utcnow
 
@@ -65,3 +66,66 @@ class NudgePolicy(SQLModel, table=True):
     per_week_cap: int = 1
     quiet_start: time = time(19, 0)
     quiet_end: time = time(8, 0)
+
+
+# --- API shapes (not tables) ----------------------------------------------------------
+
+
+class NudgePublic(SQLModel):
+    """A nudge as its leader or reviewing coach may read it, with its records."""
+
+    id: int
+    member_id: int
+    cohort_id: int | None
+    goal_id: int | None
+    milestone_id: int | None
+    text: str
+    original_text: str | None
+    rationale: str | None
+    suggested_action: str | None
+    source: str
+    model: str | None
+    prompt_version: str | None
+    tokens_in: int | None
+    tokens_out: int | None
+    latency_ms: int | None
+    attempts: int
+    status: NudgeStatus
+    reviewer_id: int | None
+    decided_at: datetime | None
+    feedback: NudgeFeedback | None
+    feedback_at: datetime | None
+    local_date: date
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class NudgeEdit(SQLModel):
+    """A coach's rewrite of a draft; it is sent as written."""
+
+    model_config = SQLModelConfig(extra="forbid")
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class NudgeFeedbackCreate(SQLModel):
+    model_config = SQLModelConfig(extra="forbid")
+    feedback: NudgeFeedback
+
+
+class NudgeMetrics(SQLModel):
+    """A cohort's nudge aggregates; all None (suppressed) below the k-anonymity minimum."""
+
+    cohort_id: int
+    leaders: int
+    k_anonymity_min: int
+    suppressed: bool
+    nudges: int | None = None
+    by_status: dict[str, int] | None = None
+    by_source: dict[str, int] | None = None
+    by_feedback: dict[str, int] | None = None
+    helpful_rate: float | None = None
+    reviewed: int | None = None
+    edited: int | None = None
+    tokens_in_per_nudge: float | None = None
+    tokens_out_per_nudge: float | None = None
+    latency_ms_p50: float | None = None

@@ -1,0 +1,350 @@
+"""Nudges after drafting: record them, send or queue them for the coach, review, feedback.
+
+A cohort's nudge mode decides what happens to a validated draft: `auto` sends it to the
+leader, `coach_review` sends it to the leader's first-assigned coach for Approve / Edit /
+Reject. A review cohort whose leader has no coach holds the draft (status `draft`, no
+reviewer): nothing unreviewed goes out of a review cohort, and a coach assigned later sees
+the held draft in the API and can decide on it there.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.auth.models import Role
+from services.auth.service import Actor
+from services.delivery.service import enqueue
+from services.errors import Conflict, Invalid, NotFound, NotPermitted
+from services.nudges.context import Audience
+from services.nudges.drafting import NudgeOutcome
+from services.nudges.models import Nudge, NudgeFeedback, NudgeStatus
+from services.nudges.schema import NudgeContext
+from services.nudges.timing import DueLeader, is_paused, leader_zone
+from services.nudges.validation import MAX_TEXT_CHARS, MIN_TEXT_CHARS, content_problems
+from services.people.models import Cohort, Enrollment, EnrollmentRole, Member, NudgeMode
+from services.plans.access import require_content_role
+from services.plans.models import Goal, Milestone, Visibility
+from services.privacy.service import record_read
+
+logger = logging.getLogger(__name__)
+
+NUDGE_KIND = "nudge"
+REVIEW_KIND = "nudge_review"
+SNOOZE = timedelta(hours=24)
+
+
+def audience_for(target: DueLeader) -> Audience:
+    """A draft the coach reads first may only use what the coach may read."""
+    return Audience.coach_review if target.mode is NudgeMode.coach_review else Audience.leader
+
+
+def scheduled_key(*, member_id: int, local_date: date) -> str:
+    """The dedupe key of the scheduled nudge for one leader on one local date."""
+    return f"nudge:{member_id}:{local_date.isoformat()}"
+
+
+# --- recording and dispatch --------------------------------------------------------------
+
+
+def _sum(values: list[int | None]) -> int | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+async def record_nudge(
+    *,
+    session: AsyncSession,
+    target: DueLeader,
+    outcome: NudgeOutcome,
+    dedupe_key: str,
+    now: datetime,
+) -> Nudge | None:
+    """Store a validated draft with its records and send or queue it; None if already made."""
+    existing = (
+        await session.exec(select(Nudge.id).where(Nudge.dedupe_key == dedupe_key))
+    ).first()
+    if existing is not None:
+        return None
+    draft = outcome.draft
+    nudge = Nudge(
+        workspace_id=target.workspace_id,
+        member_id=target.member_id,
+        cohort_id=target.cohort_id,
+        dedupe_key=dedupe_key,
+        goal_id=draft.cited_goal_id,
+        milestone_id=draft.cited_milestone_id,
+        text=draft.text.strip(),
+        rationale=draft.rationale.strip() or None,
+        suggested_action=draft.suggested_action.strip() or None,
+        source=outcome.source.value,
+        model=outcome.model,
+        prompt_version=outcome.prompt_version,
+        # What the nudge cost: every attempt, the failed LLM tries before a fallback included.
+        tokens_in=_sum([a.tokens_in for a in outcome.attempts]),
+        tokens_out=_sum([a.tokens_out for a in outcome.attempts]),
+        latency_ms=sum(a.latency_ms for a in outcome.attempts),
+        attempts=max(len(outcome.attempts), 1),
+        status=NudgeStatus.draft,
+        local_date=target.local_date,
+        created_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(nudge)
+            await session.flush()
+    except IntegrityError:
+        return None  # another worker made it between the check and the insert
+    if target.mode is NudgeMode.auto:
+        await _send(session=session, nudge=nudge, now=now)
+    elif target.coach_id is not None:
+        await _queue_for_review(session=session, nudge=nudge, coach_id=target.coach_id)
+    else:
+        logger.info("nudge %s held: leader %s has no coach to review it", nudge.id,
+                    nudge.member_id)
+    return nudge
+
+
+async def _send(
+    *, session: AsyncSession, nudge: Nudge, now: datetime, not_before: datetime | None = None,
+    key_suffix: str = "",
+) -> None:
+    await enqueue(
+        session=session,
+        workspace_id=nudge.workspace_id,
+        delivery_key=f"nudge:{nudge.id}{key_suffix}",
+        kind=NUDGE_KIND,
+        intent={"kind": NUDGE_KIND, "nudge_id": nudge.id},
+        member_id=nudge.member_id,
+        not_before=not_before,
+    )
+    if not key_suffix:
+        nudge.status = NudgeStatus.sent
+        nudge.sent_at = now
+        session.add(nudge)
+
+
+async def _queue_for_review(*, session: AsyncSession, nudge: Nudge, coach_id: int) -> None:
+    await enqueue(
+        session=session,
+        workspace_id=nudge.workspace_id,
+        delivery_key=f"nudge_review:{nudge.id}",
+        kind=REVIEW_KIND,
+        intent={"kind": REVIEW_KIND, "nudge_id": nudge.id},
+        member_id=coach_id,
+    )
+    # The draft reaches the coach's DM: that is a read of the leader's content.
+    coach = Actor(workspace_id=nudge.workspace_id, role=Role.coach, member_id=coach_id)
+    record_read(session=session, actor=coach, subject_member_id=nudge.member_id,
+                object_type="nudge", object_id=nudge.id)
+
+
+# --- who may read and act on a nudge -----------------------------------------------------
+
+
+def readable_nudges(actor: Actor) -> Any:
+    """A WHERE clause: the leader's own sent nudges; a coach's reviewable coachee nudges."""
+    require_content_role(actor)
+    in_workspace = col(Nudge.workspace_id) == actor.workspace_id
+    if actor.role is Role.coach:
+        # Only drafts made for review (built from coach-visible goals), and only while the
+        # cited goal is still shared with coaches; never what auto mode sent from private ones.
+        shared = select(Goal.id).where(Goal.visibility == Visibility.coach)
+        return (
+            in_workspace
+            & col(Nudge.member_id).in_(actor.coachee_ids)
+            & or_(col(Nudge.status) == NudgeStatus.draft, col(Nudge.reviewer_id).is_not(None))
+            & col(Nudge.goal_id).in_(shared)
+        )
+    return (
+        in_workspace
+        & (col(Nudge.member_id) == actor.member_id)
+        & (col(Nudge.status) == NudgeStatus.sent)
+    )
+
+
+async def get_nudge(*, session: AsyncSession, actor: Actor, nudge_id: int) -> Nudge:
+    """A nudge the actor may read (audited when it is someone else's), else NotFound."""
+    nudge = (
+        await session.exec(select(Nudge).where(Nudge.id == nudge_id, readable_nudges(actor)))
+    ).first()
+    if nudge is None:
+        raise NotFound(f"nudge {nudge_id} not found")
+    record_read(session=session, actor=actor, subject_member_id=nudge.member_id,
+                object_type="nudge", object_id=nudge.id)
+    return nudge
+
+
+async def _for_review(*, session: AsyncSession, actor: Actor, nudge_id: int) -> Nudge:
+    nudge = await get_nudge(session=session, actor=actor, nudge_id=nudge_id)
+    if actor.role is not Role.coach:
+        raise NotPermitted("only the leader's coach reviews a drafted nudge")
+    if nudge.status != NudgeStatus.draft:
+        raise Conflict(f"this nudge was already {nudge.status.value}")
+    return nudge
+
+
+async def _require_deliverable(*, session: AsyncSession, nudge: Nudge, now: datetime) -> None:
+    """A leader who paused, left or switched nudges off gets nothing, approved or not."""
+    member = await session.get(Member, nudge.member_id)
+    rows = await session.exec(
+        select(Enrollment, Cohort)
+        .join(Cohort, col(Cohort.id) == Enrollment.cohort_id)
+        .where(Enrollment.member_id == nudge.member_id,
+               Enrollment.cohort_id == nudge.cohort_id,
+               Enrollment.role == EnrollmentRole.leader)
+    )
+    found = rows.first()
+    if member is None or member.erased_at is not None or found is None:
+        raise Conflict("this leader is no longer in the cohort")
+    enrollment, cohort = found
+    today = now.astimezone(leader_zone(member)).date()
+    if enrollment.status == "left":
+        raise Conflict("this leader left the cohort")
+    if is_paused(enrollment, today=today):
+        raise Conflict("this leader has paused nudges; reject the draft or try after the pause")
+    if cohort.nudge_mode == NudgeMode.off:
+        raise Conflict("nudges are switched off for this cohort")
+
+
+def _decided(nudge: Nudge, actor: Actor, now: datetime) -> None:
+    nudge.reviewer_id = actor.member_id
+    nudge.decided_at = now
+
+
+async def approve_nudge(
+    *, session: AsyncSession, actor: Actor, nudge_id: int, now: datetime
+) -> Nudge:
+    """The coach approves a draft as it is; it goes to the leader."""
+    nudge = await _for_review(session=session, actor=actor, nudge_id=nudge_id)
+    await _require_deliverable(session=session, nudge=nudge, now=now)
+    _decided(nudge, actor, now)
+    await _send(session=session, nudge=nudge, now=now)
+    return nudge
+
+
+def edit_problems(text: str) -> list[str]:
+    """What in a coach's rewrite may not go out: length, mentions, links, addresses."""
+    problems = []
+    if len(text) < MIN_TEXT_CHARS:
+        problems.append(f"Write at least {MIN_TEXT_CHARS} characters.")
+    if len(text) > MAX_TEXT_CHARS:
+        problems.append(f"Keep it under {MAX_TEXT_CHARS} characters.")
+    # A coach may name people; mentions, links and control characters never go out.
+    empty = NudgeContext(leader_first_name="", local_date=date.min)
+    problems.extend(
+        f"The text {p}." for p in content_problems(text=text, context=empty)
+    )
+    return problems
+
+
+async def edit_nudge(
+    *, session: AsyncSession, actor: Actor, nudge_id: int, text: str, now: datetime
+) -> Nudge:
+    """The coach rewrites a draft and sends it; the drafted text is kept as `original_text`."""
+    text = text.strip()
+    problems = edit_problems(text)
+    if problems:
+        raise Invalid(" ".join(problems), field="text")
+    nudge = await _for_review(session=session, actor=actor, nudge_id=nudge_id)
+    await _require_deliverable(session=session, nudge=nudge, now=now)
+    if text != nudge.text:
+        nudge.original_text = nudge.original_text or nudge.text
+        nudge.text = text
+    _decided(nudge, actor, now)
+    await _send(session=session, nudge=nudge, now=now)
+    return nudge
+
+
+async def reject_nudge(
+    *, session: AsyncSession, actor: Actor, nudge_id: int, now: datetime
+) -> Nudge:
+    """The coach rejects a draft; the leader never sees it, and it still counts for the week."""
+    nudge = await _for_review(session=session, actor=actor, nudge_id=nudge_id)
+    nudge.status = NudgeStatus.rejected
+    _decided(nudge, actor, now)
+    session.add(nudge)
+    return nudge
+
+
+async def record_feedback(
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    nudge_id: int,
+    feedback: NudgeFeedback,
+    now: datetime,
+) -> Nudge:
+    """The leader's Helpful / Not helpful / Snooze; a snooze brings the nudge back tomorrow."""
+    nudge = await get_nudge(session=session, actor=actor, nudge_id=nudge_id)
+    if not actor.is_self(nudge.member_id):
+        raise NotPermitted("only the leader gives feedback on their nudge")
+    if feedback is NudgeFeedback.snoozed and nudge.feedback is None:
+        # Once per nudge: the snoozed copy's own Snooze button only records the click.
+        await _send(session=session, nudge=nudge, now=now, not_before=now + SNOOZE,
+                    key_suffix=":snoozed")
+    nudge.feedback = feedback
+    nudge.feedback_at = now
+    session.add(nudge)
+    return nudge
+
+
+# --- what a message shows ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeMessage:
+    """What the Slack renderers need for one nudge or one review request."""
+
+    nudge_id: int
+    text: str
+    suggested_action: str | None
+    rationale: str | None
+    goal_title: str | None
+    milestone_title: str | None
+    leader_name: str
+    status: NudgeStatus
+    feedback: NudgeFeedback | None
+    edited: bool
+
+
+async def nudge_message(
+    *, session: AsyncSession, nudge_id: int, for_review: bool = False
+) -> NudgeMessage:
+    """The message facts for a nudge; for a review, only while its goal is shared with coaches."""
+    nudge = await session.get(Nudge, nudge_id)
+    if nudge is None:
+        raise NotFound(f"nudge {nudge_id} not found")
+    goal = await session.get(Goal, nudge.goal_id) if nudge.goal_id is not None else None
+    if for_review and (goal is None or goal.visibility != Visibility.coach):
+        raise NotPermitted("the goal this draft cites is no longer shared with coaches")
+    milestone = (
+        await session.get(Milestone, nudge.milestone_id) if nudge.milestone_id is not None
+        else None
+    )
+    leader = await session.get(Member, nudge.member_id)
+    return NudgeMessage(
+        nudge_id=nudge.id or 0,
+        text=nudge.text,
+        suggested_action=nudge.suggested_action,
+        rationale=nudge.rationale,
+        goal_title=goal.title if goal is not None else None,
+        milestone_title=milestone.title if milestone is not None else None,
+        leader_name=leader.name if leader is not None else "a leader",
+        status=NudgeStatus(nudge.status),
+        feedback=NudgeFeedback(nudge.feedback) if nudge.feedback else None,
+        edited=nudge.original_text is not None,
+    )
+
+
+async def review_message(*, session: AsyncSession, actor: Actor, nudge_id: int) -> NudgeMessage:
+    """The draft as its coach may see it (for the Edit modal)."""
+    await _for_review(session=session, actor=actor, nudge_id=nudge_id)
+    return await nudge_message(session=session, nudge_id=nudge_id, for_review=True)
