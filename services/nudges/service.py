@@ -187,7 +187,7 @@ async def _for_review(*, session: AsyncSession, actor: Actor, nudge_id: int) -> 
     if actor.role is not Role.coach:
         raise NotPermitted("only the leader's coach reviews a drafted nudge")
     if nudge.status != NudgeStatus.draft:
-        raise Conflict(f"this nudge was already {nudge.status.value}")
+        raise Conflict(f"this nudge was already {NudgeStatus(nudge.status).value}")
     return nudge
 
 
