@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -64,6 +65,43 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level="info",
         proxy_headers=True,
     )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime import BackgroundWork
+
+    if settings.slack_bot_token is None:
+        print(
+            "coachbot worker needs SLACK_BOT_TOKEN (on SQLite, `coachbot serve` already runs "
+            "the worker in-process)",
+            file=sys.stderr,
+        )
+        return 2
+    token = settings.slack_bot_token.get_secret_value()
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+        work = BackgroundWork(
+            settings,
+            engine=engine,
+            sessions=create_sessionmaker(engine),
+            token=token,
+            api_url=settings.slack_api_url,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await work.start()
+        print("coachbot worker running; Ctrl-C to stop", file=sys.stderr)
+        try:
+            await stop.wait()
+        finally:
+            await work.stop()
+            await engine.dispose()
+
+    asyncio.run(run())
     return 0
 
 
@@ -176,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(handler=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run the scheduler and delivery worker")
+    worker.set_defaults(handler=cmd_worker)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema")
     migrate.add_argument("--revision", default="head")

@@ -45,6 +45,9 @@ class SlackTransport:
         self._handler: AsyncSlackRequestHandler | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self.in_flight = InFlight()
+        # The token and Web API URL proactive sends use (the sandbox's when it stands in).
+        self.bot_token: str | None = None
+        self.api_url = settings.slack_api_url
 
     @property
     def uses_sandbox(self) -> bool:
@@ -68,6 +71,7 @@ class SlackTransport:
             log.warning(
                 "no SLACK_BOT_TOKEN: using the local Slack sandbox at %s", self.sandbox.base_url
             )
+        self.bot_token, self.api_url = token, settings.slack_api_url
         self.app = create_slack_app(
             settings,
             engine=self.engine,

@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     slack_client_secret: SecretStr | None = Field(None, alias="SLACK_CLIENT_SECRET")
     slack_api_url: str = Field("https://slack.com/api/", alias="COACHBOT_SLACK_API_URL")
 
+    slack_rate_per_second: float = Field(5.0, alias="COACHBOT_SLACK_RATE_PER_SECOND", gt=0)
+    slack_burst: int = Field(10, alias="COACHBOT_SLACK_BURST", ge=1)
+    slack_channel_interval: float = Field(1.0, alias="COACHBOT_SLACK_CHANNEL_INTERVAL", ge=0)
+    slack_timeout_seconds: float = Field(10.0, alias="COACHBOT_SLACK_TIMEOUT_SECONDS", gt=0)
+    delivery_concurrency: int = Field(50, alias="COACHBOT_DELIVERY_CONCURRENCY", ge=1)
+    # None: run the scheduler and delivery inside `serve` only on SQLite (one process).
+    in_process_worker: bool | None = Field(None, alias="COACHBOT_IN_PROCESS_WORKER")
+
     openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
     openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
     llm_model: str = Field("gpt-4o-mini", alias="COACHBOT_LLM_MODEL")
@@ -80,6 +88,10 @@ class Settings(BaseSettings):
     @cached_property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        return self.is_sqlite if self.in_process_worker is None else self.in_process_worker
 
     @property
     def llm_configured(self) -> bool:

@@ -1,0 +1,71 @@
+"""Background work: the delivery worker (and the scheduler), in `worker` or inside `serve`."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.messenger import SlackMessenger, slack_client
+from bot.pacing import WorkspacePacer
+from bot.render import Renderers, default_renderers
+from bot.worker import DeliveryWorker
+from services.config import Settings
+
+log = logging.getLogger("coachbot.worker")
+
+
+def all_renderers() -> Renderers:
+    """Every intent kind the bot can send, rendered at send time."""
+    return default_renderers()
+
+
+class BackgroundWork:
+    """Runs delivery (and the scheduler) for one Slack workspace token."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        token: str,
+        api_url: str,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.sessions = sessions
+        self.token = token
+        self.api_url = api_url
+        self.delivery: DeliveryWorker | None = None
+        self._http: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        """Start sending what the outbox holds."""
+        settings = self.settings
+        self._http = aiohttp.ClientSession()
+        messenger = SlackMessenger(
+            client=slack_client(token=self.token, base_url=self.api_url, session=self._http),
+            renderers=all_renderers(),
+            sessions=self.sessions,
+            pacer=WorkspacePacer(
+                rate=settings.slack_rate_per_second,
+                burst=settings.slack_burst,
+                channel_interval=settings.slack_channel_interval,
+            ),
+            call_timeout=settings.slack_timeout_seconds,
+        )
+        self.delivery = DeliveryWorker(
+            sessions=self.sessions, messenger=messenger, concurrency=settings.delivery_concurrency
+        )
+        await self.delivery.start()
+        log.info("delivery worker %s started", self.delivery.worker_id)
+
+    async def stop(self) -> None:
+        """Let sends under way finish, then stop."""
+        if self.delivery is not None:
+            await self.delivery.stop()
+        if self._http is not None:
+            await self._http.close()
