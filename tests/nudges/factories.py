@@ -46,14 +46,13 @@ async def make_program(
     """One cohort: Maya (leader), Carmen (her coach), Omar (another leader) with plans."""
     workspace = await make_workspace(session, team_id=team_id)
     cohort = await make_cohort(session, workspace, nudge_mode=mode)
-    leader = await make_member(
-        session, workspace, name="Maya Patel", timezone=leader_timezone,
-        **({"slack_user_id": leader_slack_id} if leader_slack_id else {}),
-    )
-    coach = await make_member(
-        session, workspace, name="Carmen Diaz",
-        **({"slack_user_id": coach_slack_id} if coach_slack_id else {}),
-    )
+    leader = await make_member(session, workspace, name="Maya Patel", timezone=leader_timezone)
+    coach = await make_member(session, workspace, name="Carmen Diaz")
+    for member, slack_id in ((leader, leader_slack_id), (coach, coach_slack_id)):
+        if slack_id:
+            member.slack_user_id = slack_id
+            session.add(member)
+    await session.flush()
     other = await make_member(session, workspace, name="Omar Haddad")
     await enrol(session, cohort, leader, EnrollmentRole.leader)
     await enrol(session, cohort, other, EnrollmentRole.leader)
