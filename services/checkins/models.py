@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import field_validator, model_validator
 from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+from sqlmodel._compat import SQLModelConfig
 
-from services.db import UTCDateTime, utcnow
+from services.db import IsoDate, RowId, UTCDateTime, utcnow
+from services.plans.models import MilestoneStatus
 
 
 class QuestionKind(StrEnum):
@@ -132,3 +135,222 @@ class ReviewThread(SQLModel, table=True):
     leader_channel: str | None = Field(default=None, max_length=50)
     leader_thread_ts: str | None = Field(default=None, max_length=50, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- API and service shapes (not tables) ---------------------------------------------------
+
+FORBID = SQLModelConfig(extra="forbid")
+MAX_QUESTIONS = 20
+MAX_CHOICES = 10
+CHOICE_TEXT = 75
+WEEK_MINUTES = 7 * 24 * 60
+
+
+class Question(SQLModel):
+    """One question of a template. A goal_progress question asks about each open milestone."""
+
+    model_config = FORBID
+    id: str = Field(regex=r"^[a-z][a-z0-9_]{0,39}$")
+    kind: QuestionKind
+    text: str = Field(min_length=1, max_length=300)
+    choices: list[str] = Field(default_factory=list, max_length=MAX_CHOICES)
+    required: bool = True
+
+    @model_validator(mode="after")
+    def _choices(self) -> Question:
+        if self.kind is QuestionKind.choice:
+            cleaned = [c.strip() for c in self.choices]
+            if len(cleaned) < 2 or any(not c or len(c) > CHOICE_TEXT for c in cleaned):
+                raise ValueError(f"a choice question needs 2-{MAX_CHOICES} choices "
+                                 f"of 1-{CHOICE_TEXT} characters")
+            if len(set(cleaned)) != len(cleaned):
+                raise ValueError("choices must differ")
+            self.choices = cleaned
+        elif self.choices:
+            raise ValueError(f"only choice questions have choices, not {self.kind.value}")
+        return self
+
+
+def _check_questions(questions: list[Question]) -> list[Question]:
+    if not 1 <= len(questions) <= MAX_QUESTIONS:
+        raise ValueError(f"a template has 1-{MAX_QUESTIONS} questions")
+    ids = [q.id for q in questions]
+    if len(set(ids)) != len(ids):
+        raise ValueError("question ids must be unique")
+    if sum(q.kind is QuestionKind.goal_progress for q in questions) > 1:
+        raise ValueError("a template has at most one goal_progress question")
+    return questions
+
+
+class TemplateCreate(SQLModel):
+    model_config = FORBID
+    name: str = Field(min_length=1, max_length=200)
+    cohort_id: RowId | None = None
+    questions: list[Question]
+
+    @field_validator("questions")
+    @classmethod
+    def _questions(cls, value: list[Question]) -> list[Question]:
+        return _check_questions(value)
+
+
+class TemplateUpdate(SQLModel):
+    model_config = FORBID
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    questions: list[Question] | None = None
+
+    @field_validator("questions")
+    @classmethod
+    def _questions(cls, value: list[Question] | None) -> list[Question] | None:
+        return None if value is None else _check_questions(value)
+
+
+class TemplatePublic(SQLModel):
+    id: int | None
+    name: str
+    cohort_id: int | None
+    questions: list[dict[str, Any]]
+    created_at: datetime | None = None
+
+
+class ScheduleFields(SQLModel):
+    model_config = FORBID
+    template_id: RowId | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    weekdays: list[int] | None = None
+    local_time: time | None = None
+    start_date: IsoDate | None = None
+    end_date: IsoDate | None = None
+    reminder_after_minutes: int | None = Field(default=None, ge=5, le=WEEK_MINUTES)
+    max_reminders: int | None = Field(default=None, ge=0, le=5)
+    expire_after_minutes: int | None = Field(default=None, ge=15, le=WEEK_MINUTES)
+    active: bool | None = None
+
+    @field_validator("weekdays")
+    @classmethod
+    def _weekdays(cls, value: list[int] | None) -> list[int] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("a schedule needs at least one weekday (0 = Monday … 6 = Sunday)")
+        if any(not 0 <= day <= 6 for day in value):
+            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
+        return sorted(set(value))
+
+    @field_validator("local_time")
+    @classmethod
+    def _time(cls, value: time | None) -> time | None:
+        if value is not None and value.tzinfo is not None:
+            raise ValueError("local_time is a wall-clock time without an offset: each "
+                             "member's own timezone applies")
+        return value
+
+
+class ScheduleCreate(ScheduleFields):
+    kind: CheckinKind = CheckinKind.checkin
+    name: str = Field(min_length=1, max_length=200)
+    weekdays: list[int]
+    local_time: time
+    start_date: IsoDate
+    max_reminders: int = Field(default=1, ge=0, le=5)
+    expire_after_minutes: int = Field(default=24 * 60, ge=15, le=WEEK_MINUTES)
+    active: bool = True
+
+
+class ScheduleUpdate(ScheduleFields):
+    pass
+
+
+class SchedulePublic(SQLModel):
+    id: int | None
+    cohort_id: int
+    template_id: int | None
+    kind: CheckinKind
+    name: str
+    weekdays: list[int]
+    local_time: time
+    start_date: date
+    end_date: date | None
+    reminder_after_minutes: int | None
+    max_reminders: int
+    expire_after_minutes: int
+    active: bool
+    created_at: datetime | None = None
+
+
+class HolidayCreate(SQLModel):
+    model_config = FORBID
+    day: IsoDate
+    name: str | None = Field(default=None, max_length=200)
+
+
+class HolidayPublic(SQLModel):
+    id: int | None
+    cohort_id: int
+    day: date
+    name: str | None
+
+
+class CheckinPublic(SQLModel):
+    id: int | None
+    member_id: int
+    schedule_id: int
+    local_date: date
+    due_at: datetime
+    expires_at: datetime
+    status: CheckinStatus
+    questions: list[dict[str, Any]]
+    prompt_id: str | None
+    reminders_sent: int
+    snoozed_until: datetime | None
+    answered_at: datetime | None
+    late: bool
+
+
+class AnswerIn(SQLModel):
+    """One answer. Goal-progress answers name the milestone and may change its status."""
+
+    model_config = FORBID
+    question_id: str = Field(min_length=1, max_length=100)
+    text: str | None = Field(default=None, max_length=4000)
+    number: int | None = None
+    milestone_id: RowId | None = None
+    status: MilestoneStatus | None = None
+
+
+class AnswersSubmit(SQLModel):
+    model_config = FORBID
+    answers: list[AnswerIn] = Field(max_length=200)
+    private: bool = False
+
+
+class AnswerPublic(SQLModel):
+    question_id: str
+    kind: QuestionKind
+    text: str | None
+    number: int | None
+    milestone_id: int | None
+    visibility: str
+    created_at: datetime
+
+
+class SnoozeRequest(SQLModel):
+    model_config = FORBID
+    until: Literal["hour", "tomorrow"]
+
+
+class WeeklyRate(SQLModel):
+    """One week of a cohort's check-ins; counts are None when the group is too small."""
+
+    week_start: date
+    leaders: int | None
+    sent: int | None
+    answered: int | None
+    response_rate: float | None
+    suppressed: bool
+
+
+class ResponseRates(SQLModel):
+    cohort_id: int
+    k_anonymity_min: int
+    weeks: list[WeeklyRate]
