@@ -47,11 +47,14 @@ DECISIONS: Final = {
 
 def cited(message: NudgeMessage) -> str:
     """What the nudge is about: the cited milestone and goal, by title."""
-    if message.goal_title and message.milestone_title:
-        return f"the milestone “{message.milestone_title}” on the goal “{message.goal_title}”"
-    if message.goal_title:
-        return f"the goal “{message.goal_title}”"
-    return "the development plan"
+    goal, milestone = message.goal_title, message.milestone_title
+    if goal and milestone:
+        return f"the milestone “{milestone}” on the goal “{goal}”"
+    if milestone:
+        return f"the milestone “{milestone}”"
+    if goal:
+        return f"the goal “{goal}”"
+    return "a goal"
 
 
 def why_text(message: NudgeMessage) -> str:

@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 NUDGE_KIND = "nudge"
 REVIEW_KIND = "nudge_review"
 SNOOZE = timedelta(hours=24)
+# For checks that look for mentions, links and control characters but not for names.
+_NO_NAMES = NudgeContext(leader_first_name="", local_date=date.min)
 
 
 def audience_for(target: DueLeader) -> Audience:
@@ -238,10 +240,7 @@ def edit_problems(text: str) -> list[str]:
     if len(text) > MAX_TEXT_CHARS:
         problems.append(f"Keep it under {MAX_TEXT_CHARS} characters.")
     # A coach may name people; mentions, links and control characters never go out.
-    empty = NudgeContext(leader_first_name="", local_date=date.min)
-    problems.extend(
-        f"The text {p}." for p in content_problems(text=text, context=empty)
-    )
+    problems.extend(f"The text {p}." for p in content_problems(text=text, context=_NO_NAMES))
     return problems
 
 
@@ -335,13 +334,18 @@ async def nudge_message(
         text=nudge.text,
         suggested_action=nudge.suggested_action,
         rationale=nudge.rationale,
-        goal_title=goal.title if goal is not None else None,
-        milestone_title=milestone.title if milestone is not None else None,
+        goal_title=_quotable(goal.title) if goal is not None else None,
+        milestone_title=_quotable(milestone.title) if milestone is not None else None,
         leader_name=leader.name if leader is not None else "a leader",
         status=NudgeStatus(nudge.status),
         feedback=NudgeFeedback(nudge.feedback) if nudge.feedback else None,
         edited=nudge.original_text is not None,
     )
+
+
+def _quotable(title: str) -> str | None:
+    """A title to quote in "why you're getting this", unless it holds a mention or a link."""
+    return None if content_problems(text=title, context=_NO_NAMES) else title
 
 
 async def review_message(*, session: AsyncSession, actor: Actor, nudge_id: int) -> NudgeMessage:

@@ -31,6 +31,7 @@ class Program:
     milestone: Milestone
     private_goal: Goal
     other_goal: Goal
+    other_milestone: Milestone
 
 
 async def make_program(
@@ -42,6 +43,7 @@ async def make_program(
     leader_slack_id: str | None = None,
     coach_slack_id: str | None = None,
     leader_timezone: str = "Europe/London",
+    other_timezone: str = "Europe/London",
 ) -> Program:
     """One cohort: Maya (leader), Carmen (her coach), Omar (another leader) with plans."""
     workspace = await make_workspace(session, team_id=team_id)
@@ -53,7 +55,7 @@ async def make_program(
             member.slack_user_id = slack_id
             session.add(member)
     await session.flush()
-    other = await make_member(session, workspace, name="Omar Haddad")
+    other = await make_member(session, workspace, name="Omar Haddad", timezone=other_timezone)
     await enrol(session, cohort, leader, EnrollmentRole.leader)
     await enrol(session, cohort, other, EnrollmentRole.leader)
     await enrol(session, cohort, coach, EnrollmentRole.coach)
@@ -73,9 +75,11 @@ async def make_program(
     other_goal = await make_goal(
         session, other, title="Quietly restructure the Lisbon team", cohort_id=cohort.id
     )
-    await make_milestone(session, other_goal, title="Draft the new org chart", due_date=TODAY)
+    other_milestone = await make_milestone(
+        session, other_goal, title="Draft the new org chart", due_date=TODAY
+    )
     return Program(workspace, cohort, leader, coach, other, goal, milestone, private_goal,
-                   other_goal)
+                   other_goal, other_milestone)
 
 
 async def set_policy(session: AsyncSession, cohort: Cohort, **fields: Any) -> NudgePolicy:
