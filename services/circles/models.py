@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from enum import StrEnum
 
+from pydantic import model_validator
 from sqlalchemy import String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+from sqlmodel._compat import SQLModelConfig
 
-from services.db import UTCDateTime, utcnow
+from services.db import IsoDate, RowId, UTCDateTime, utcnow
+
+FORBID = SQLModelConfig(extra="forbid")
 
 
 class ParticipantStatus(StrEnum):
@@ -111,3 +115,184 @@ class CircleMember(SQLModel, table=True):
     progress_update_id: int | None = Field(
         default=None, foreign_key="progress_update.id", ondelete="SET NULL"
     )
+
+
+# --- API shapes (not tables) -------------------------------------------------------------
+
+MIN_GROUP = 2
+MAX_GROUP = 6
+
+
+class CircleSeriesCreate(SQLModel):
+    """A new series of circle rounds for one cohort; the time is in the cohort's timezone."""
+
+    model_config = FORBID
+    cohort_id: RowId
+    name: str = Field(max_length=200, min_length=1)
+    group_size: int = Field(default=4, ge=MIN_GROUP, le=MAX_GROUP)
+    cadence_weeks: int = Field(default=2, ge=1, le=12)
+    weekday: int = Field(default=1, ge=0, le=6)
+    local_time: time = time(10, 0)
+    start_date: IsoDate
+    history_window_rounds: int | None = Field(default=None, ge=1, le=100)
+    max_utc_spread_minutes: int = Field(default=6 * 60, ge=0, le=24 * 60)
+    mix_team: bool = True
+    mix_level: bool = True
+    affinity: bool = False
+    followup_after_days: int = Field(default=7, ge=1, le=84)
+    miss_limit: int = Field(default=2, ge=1, le=10)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+    @model_validator(mode="after")
+    def _followup_within_cadence(self) -> CircleSeriesCreate:
+        if self.followup_after_days > 7 * self.cadence_weeks:
+            raise ValueError("followup_after_days must fall before the next round")
+        return self
+
+
+class CircleSeriesUpdate(SQLModel):
+    model_config = FORBID
+    name: str | None = Field(default=None, max_length=200, min_length=1)
+    group_size: int | None = Field(default=None, ge=MIN_GROUP, le=MAX_GROUP)
+    cadence_weeks: int | None = Field(default=None, ge=1, le=12)
+    weekday: int | None = Field(default=None, ge=0, le=6)
+    local_time: time | None = None
+    start_date: IsoDate | None = None
+    history_window_rounds: int | None = Field(default=None, ge=1, le=100)
+    max_utc_spread_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
+    mix_team: bool | None = None
+    mix_level: bool | None = None
+    affinity: bool | None = None
+    followup_after_days: int | None = Field(default=None, ge=1, le=84)
+    miss_limit: int | None = Field(default=None, ge=1, le=10)
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    active: bool | None = None
+
+
+class CircleSeriesPublic(SQLModel):
+    id: int
+    cohort_id: int
+    name: str
+    group_size: int
+    cadence_weeks: int
+    weekday: int
+    local_time: time
+    start_date: date
+    history_window_rounds: int | None
+    max_utc_spread_minutes: int
+    mix_team: bool
+    mix_level: bool
+    affinity: bool
+    followup_after_days: int
+    miss_limit: int
+    seed: int
+    active: bool
+    next_round_at: datetime | None = None
+    created_at: datetime
+
+
+class ParticipationUpdate(SQLModel):
+    """Opt in (active), opt out, or pause until a date (or until you opt in again)."""
+
+    model_config = FORBID
+    status: ParticipantStatus
+    paused_until: IsoDate | None = None
+
+
+class ParticipationPublic(SQLModel):
+    series_id: int
+    series_name: str
+    cohort_id: int
+    status: ParticipantStatus
+    paused_until: date | None
+    consecutive_misses: int
+
+
+class CircleBlockCreate(SQLModel):
+    """Who you would rather not be matched with: a member id or their Slack user id."""
+
+    model_config = FORBID
+    member_id: RowId | None = None
+    slack_user_id: str | None = Field(default=None, max_length=32, regex=r"^[A-Z0-9]+$")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> CircleBlockCreate:
+        if (self.member_id is None) == (self.slack_user_id is None):
+            raise ValueError("give exactly one of member_id or slack_user_id")
+        return self
+
+
+class CircleBlockPublic(SQLModel):
+    id: int
+    member_id: int
+    name: str
+    created_at: datetime
+
+
+class CirclePeer(SQLModel):
+    member_id: int
+    name: str
+    slack_user_id: str
+
+
+class MyCirclePublic(SQLModel):
+    """A circle as one of its members sees it, with their own follow-up answers."""
+
+    circle_id: int
+    series_id: int
+    series_name: str
+    round_number: int
+    scheduled_for: datetime
+    followup_at: datetime | None
+    explanation: str
+    reflection: str | None
+    members: list[CirclePeer]
+    met: MetAnswer | None
+    commitment: str | None
+    progress_update_id: int | None
+
+
+class FollowupAnswer(SQLModel):
+    """Did you meet, and what did you commit to (logged on the goal you pick)?"""
+
+    model_config = FORBID
+    met: MetAnswer | None = None
+    commitment: str | None = Field(default=None, min_length=1, max_length=2000)
+    goal_id: RowId | None = None
+
+
+class RoundAttendance(SQLModel):
+    """One round's counts; all None when fewer than k people took part."""
+
+    round_number: int
+    scheduled_for: datetime
+    suppressed: bool
+    circles: int | None = None
+    placed: int | None = None
+    met: int | None = None
+    not_yet: int | None = None
+    couldnt: int | None = None
+    no_answer: int | None = None
+
+
+class AttendanceTotals(SQLModel):
+    """The shown rounds added up."""
+
+    rounds: int
+    circles: int
+    placed: int
+    met: int
+    not_yet: int
+    couldnt: int
+    no_answer: int
+
+
+class AttendancePublic(SQLModel):
+    """Attendance for owners: counts only, each round shown only when at least k took part;
+    totals cover the shown rounds only, so a hidden round cannot be found by subtraction."""
+
+    series_id: int
+    k_anonymity_min: int
+    rounds: list[RoundAttendance]
+    totals: AttendanceTotals | None
+    participants: dict[str, int] | None
