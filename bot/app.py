@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import listeners
 from bot.context import InFlight, user_id_of
-from bot.middleware import deduplicate, resolve_member
+from bot.middleware import admit
 from bot.oauth import oauth_settings
 from services.config import Settings
 from services.errors import DomainError
@@ -51,8 +51,7 @@ def create_slack_app(
         context["in_flight"] = in_flight
         await next()
 
-    app.middleware(deduplicate)
-    app.middleware(resolve_member)
+    app.middleware(admit)
     app.error(report_error)
     listeners.register(app)
     return app

@@ -24,17 +24,24 @@ class InFlight:
     the app could cut a transaction in half.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, limit: int = 8) -> None:
         self._count = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        # Work after the ack holds at most `limit` pooled connections, so the acks of new
+        # requests never queue behind it for one.
+        self._gate = asyncio.Semaphore(limit)
 
     @asynccontextmanager
-    async def track(self) -> AsyncIterator[None]:
+    async def track(self, *, gated: bool = True) -> AsyncIterator[None]:
         self._count += 1
         self._idle.clear()
         try:
-            yield
+            if gated:
+                async with self._gate:
+                    yield
+            else:
+                yield
         finally:
             self._count -= 1
             if self._count == 0:
@@ -50,11 +57,17 @@ class InFlight:
 
 
 @asynccontextmanager
-async def unit_of_work(context: AsyncBoltContext) -> AsyncIterator[AsyncSession]:
-    """A session whose transaction commits when the listener's work succeeds."""
+async def unit_of_work(
+    context: AsyncBoltContext, *, gated: bool = True
+) -> AsyncIterator[AsyncSession]:
+    """A session whose transaction commits when the listener's work succeeds.
+
+    `gated=False` is for the short work before an ack, which must not wait behind the
+    longer work listeners do after acking.
+    """
     sessions: async_sessionmaker[AsyncSession] = context["sessions"]
     in_flight: InFlight = context["in_flight"]
-    async with in_flight.track(), transaction(sessions) as session:
+    async with in_flight.track(gated=gated), transaction(sessions) as session:
         yield session
 
 

@@ -9,6 +9,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.context import unit_of_work, user_id_of
 from services.db import utcnow
@@ -32,58 +33,46 @@ def delivery_id(body: dict[str, Any]) -> str | None:
     return None
 
 
-async def deduplicate(
-    body: dict[str, Any],
-    context: AsyncBoltContext,
-    next: Any,
-) -> BoltResponse | None:
-    """Answer a retried or replayed delivery with 200 and do nothing else."""
-    key = delivery_id(body)
-    if key is not None:
-        async with unit_of_work(context) as session:
-            fresh = await first_sighting(session=session, event_id=key, team_id=context.team_id)
-        if not fresh:
-            log.info("ignoring repeated Slack delivery %s", key)
-            return BoltResponse(status=200, body="")
-    await next()
-    return None
-
-
-async def resolve_member(
+async def admit(
     body: dict[str, Any],
     context: AsyncBoltContext,
     client: AsyncWebClient,
     next: Any,
-) -> None:
-    """Find (or create, from users.info) the member behind this request."""
+) -> BoltResponse | None:
+    """Before the listener acks: drop repeated deliveries, and know who is asking.
+
+    One short transaction does both, so the ack path takes one pooled connection, once.
+    """
+    key = delivery_id(body)
     user_id = user_id_of(body)
     team_id = context.team_id or context.enterprise_id
-    if user_id and team_id:
-        async with unit_of_work(context) as session:
-            workspace = await ensure_workspace(session=session, slack_team_id=team_id, name=team_id)
-            member = await find_member(
-                session=session, workspace_id=workspace.id or 0, slack_user_id=user_id
-            )
-            if member is None or profile_is_stale(member, now=utcnow()):
-                profile = await _lookup(client, user_id)
-                if profile is not None:
-                    member = await sync_member(
-                        session=session, workspace_id=workspace.id or 0, profile=profile
-                    )
-                elif member is None:
-                    member = await sync_member(
-                        session=session,
-                        workspace_id=workspace.id or 0,
-                        profile=SlackProfile(
-                            slack_user_id=user_id,
-                            name=user_id,
-                            title=None,
-                            timezone=None,
-                            email=None,
-                        ),
-                    )
-            context["member"] = member
+    async with unit_of_work(context, gated=False) as session:
+        if key is not None and not await first_sighting(
+            session=session, event_id=key, team_id=context.team_id
+        ):
+            log.info("ignoring repeated Slack delivery %s", key)
+            return BoltResponse(status=200, body="")
+        if user_id and team_id:
+            context["member"] = await _member(session, client, team_id, user_id)
     await next()
+    return None
+
+
+async def _member(
+    session: AsyncSession, client: AsyncWebClient, team_id: str, user_id: str
+) -> Member:
+    workspace = await ensure_workspace(session=session, slack_team_id=team_id, name=team_id)
+    workspace_id = workspace.id or 0
+    member = await find_member(session=session, workspace_id=workspace_id, slack_user_id=user_id)
+    if member is not None and not profile_is_stale(member, now=utcnow()):
+        return member
+    profile = await _lookup(client, user_id)
+    if profile is None and member is not None:
+        return member
+    profile = profile or SlackProfile(
+        slack_user_id=user_id, name=user_id, title=None, timezone=None, email=None
+    )
+    return await sync_member(session=session, workspace_id=workspace_id, profile=profile)
 
 
 async def _lookup(client: AsyncWebClient, user_id: str) -> SlackProfile | None:
@@ -101,9 +90,3 @@ async def _lookup(client: AsyncWebClient, user_id: str) -> SlackProfile | None:
         timezone=user.get("tz") or None,
         email=profile.get("email") or None,
     )
-
-
-def member_or_none(context: AsyncBoltContext) -> Member | None:
-    """The resolved member, if the request came from a person."""
-    member: Member | None = context.get("member")
-    return member

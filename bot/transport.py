@@ -44,7 +44,8 @@ class SlackTransport:
         self.signing_secret = ""
         self._handler: AsyncSlackRequestHandler | None = None
         self._socket: AsyncSocketModeHandler | None = None
-        self.in_flight = InFlight()
+        # Leave pooled connections for the acks: see InFlight.
+        self.in_flight = InFlight(limit=max(1, min(4, settings.database_pool_size - 2)))
         # The token and Web API URL proactive sends use (the sandbox's when it stands in).
         self.bot_token: str | None = None
         self.api_url = settings.slack_api_url
