@@ -6,9 +6,10 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432, trust auth, and `wrk
 
 It creates a scratch database (coachbot_bench_<random>), seeds leaders with 5 goals × 5
 milestones and 5 progress updates per goal, and serves both a bare FastAPI app and
-Coachbot (`bot.main:create_app`) with uvicorn: one worker process each, the same flags,
-on loopback ports. wrk, a separate process, loads each scenario with 50 connections:
-a warm-up, then a fixed duration, bare first in every round. Results go to
+Coachbot's REST API (`create_api(settings, engine)`, see bench/api_apps.py) with uvicorn:
+one worker process each, the same flags, on loopback ports. wrk, a separate process,
+loads each scenario with 50 connections: a warm-up, then a fixed duration, bare first
+in every round. Results go to
 docs/benchmarks-api.md and a chart to docs/benchmarks-api.png. The servers and the
 database are removed at the end, on Ctrl-C and on errors. py-spy and matplotlib are
 benchmark-only dependencies; without them those parts are skipped and the doc says so.
@@ -26,6 +27,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import FrameType
 
@@ -39,7 +41,15 @@ from api_load import (
     write_wrk_script,
     wrk_path,
 )
-from api_profile import SPY_RATE, Phases, SpyProfile, finish_spy, measure_phases, start_spy
+from api_profile import (
+    SPY_RATE,
+    Phases,
+    SpyProfile,
+    explain_on,
+    finish_spy,
+    measure_phases,
+    start_spy,
+)
 from api_report import Context, draw_chart, markdown
 from api_scenarios import SERVERS, Scenario, Summary, scaling_scenarios, scenarios
 from api_seed import (
@@ -93,10 +103,10 @@ def parse(argv: Sequence[str] | None) -> Options:
     parser.add_argument(
         "--max-other",
         type=float,
-        default=0.35,
+        default=0.5,
         help="cores other processes may use during a run before it is run again",
     )
-    parser.add_argument("--retries", type=int, default=2, help="re-runs of a disturbed run")
+    parser.add_argument("--retries", type=int, default=1, help="re-runs of a disturbed run")
     parser.add_argument(
         "--admin-url",
         default="postgresql://postgres@127.0.0.1:5432/test",
@@ -143,6 +153,10 @@ def scratch_database(admin_url: str) -> Iterator[str]:
         print(f"scratch database {name} dropped", flush=True)
 
 
+def ready_path(server: str) -> str:
+    return "/hello" if server == "bare" else "/healthz"
+
+
 def start_servers(
     stack: ExitStack, names: set[str], url: str, log_dir: Path, seeded: Seeded
 ) -> dict[str, Server]:
@@ -154,7 +168,7 @@ def start_servers(
         server.start(loop, http)
         servers[name] = server
     for name, server in servers.items():
-        server.wait_ready("/hello" if name == "bare" else "/healthz")
+        server.wait_ready(ready_path(name))
     print(f"{len(servers)} servers up (uvicorn, 1 worker, --loop {loop} --http {http})")
     return servers
 
@@ -165,8 +179,8 @@ def check_calls(servers: dict[str, Server], planned: list[Scenario]) -> None:
     for scenario in sorted(planned, key=lambda scenario: scenario.writes):  # reads first
         status, body = call_once(servers[scenario.server], scenario.call)
         if status not in (200, 201):
-            log = servers[scenario.server].log_path.read_text()[-3000:]
-            raise RuntimeError(f"{scenario.key}: HTTP {status}: {body[:300]!r}\n{log}")
+            server = servers[scenario.server].describe()
+            raise RuntimeError(f"{scenario.key}: HTTP {status}: {body[:300]!r}\n{server}")
         if scenario.key.startswith("plan"):
             plans[scenario.key] = PlanPublic.model_validate_json(body)
     real = plans.get("plan")
@@ -194,16 +208,7 @@ class Loader:
         best: LoadResult | None = None
         for attempt in range(self.opts.retries + 1):
             self.reporter.start(prefix if not attempt else f"{prefix} (again)")
-            result = run_load(
-                self.wrk,
-                self.script,
-                self.servers[scenario.server],
-                scenario.call,
-                connections=self.opts.connections,
-                seconds=self.opts.duration,
-                warmup=self.opts.warmup,
-                progress=self.reporter.tick,
-            )
+            result = self.load(scenario)
             if scenario.writes:
                 asyncio.run(reset_progress(self.url, keep_up_to=self.seeded_max_id))
             if best is None or result.other_cpu_s < best.other_cpu_s:
@@ -214,6 +219,28 @@ class Loader:
             self.reporter.done(f"other processes used {other:.2f} cores meanwhile")
         assert best is not None
         return best, self.opts.retries
+
+    def load(self, scenario: Scenario) -> LoadResult:
+        server = self.servers[scenario.server]
+        run = partial(
+            run_load,
+            self.wrk,
+            self.script,
+            server,
+            scenario.call,
+            connections=self.opts.connections,
+            seconds=self.opts.duration,
+            warmup=self.opts.warmup,
+            progress=self.reporter.tick,
+        )
+        try:
+            return run()
+        except RuntimeError:
+            # A server that died mid-run is reported, started again, and the run repeated once.
+            print(f"\n{server.describe()}", file=sys.stderr)
+            if not server.restart_if_dead(ready_path(scenario.server)):
+                raise
+            return run()
 
     def rounds(self, planned: list[Scenario], bare_rps: float | None = None) -> dict[str, Summary]:
         summaries = {scenario.key: Summary(scenario) for scenario in planned}
@@ -299,15 +326,18 @@ def run(opts: Options) -> int:
             print(f"adding about {opts.big_table} progress updates for other leaders ...")
             asyncio.run(grow_progress(url, rows=opts.big_table, spare_member_id=seeded.member_id))
             big_rows = asyncio.run(progress_rows(url))[0]
+            if phases is not None:
+                phases.explain_big = asyncio.run(explain_on(url, phases.ranked))
             summaries |= loader.rounds(scaling, bare_rps=summaries["bare"].rps)
         context = Context(
-            command=".venv/bin/python bench/api.py " + shlex.join(sys.argv[1:]),
+            command=" ".join([".venv/bin/python bench/api.py", *map(shlex.quote, sys.argv[1:])]),
             options=vars(opts),
             loop_http=event_loop_and_http(),
             postgres=asyncio.run(server_version(url)),
             wrk=wrk,
             seeded_rows=seeded_rows,
             big_rows=big_rows,
+            restarts=sum(server.restarts for server in servers.values()),
         )
     chart = draw_chart(list(summaries.values()), opts.doc.with_suffix(".png"))
     opts.doc.write_text(markdown(list(summaries.values()), context, spy, phases, chart))

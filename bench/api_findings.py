@@ -64,8 +64,8 @@ def anatomy(phases: Phases | None, spy: SpyProfile | str) -> list[str]:
                 f"`authenticate()` (1 SELECT on `api_key`) {auth - session:.2f} ms, and "
                 f"`get_plan()` (member, goals, milestones, recent progress) "
                 f"{plan - auth:.2f} ms more — about {(plan - session) / max(statements, 1):.1f} "
-                "ms of Python per statement, for statements that PostgreSQL answers in "
-                "well under a millisecond."
+                "ms of CPU in the app per statement, for statements that PostgreSQL answers "
+                "in about a millisecond or less."
             )
             lines.append(
                 f"- **Building the response models is dear too**: turning the plan's JSON into "
@@ -94,9 +94,10 @@ def scaling(by_key: dict[str, Summary], context: Context) -> list[str]:
         "",
         "`_recent_progress` (services/plans/service.py) asks for "
         "`progress_update.id IN (SELECT id FROM (… row_number() OVER (PARTITION BY goal_id …)))`."
-        " PostgreSQL answers the outer `IN` with a hash semi-join over a sequential scan of "
-        "*every* progress update in the database, all workspaces included, so the cost of "
-        "reading one leader's plan grows with the whole table:",
+        " PostgreSQL may answer the outer `IN` with a hash semi-join over a sequential scan of "
+        "*every* progress update in the database, all workspaces included — and does once the "
+        "table is big (see the EXPLAIN output under Profile data) — so the cost of reading "
+        "one leader's plan grows with the whole table:",
         "",
         f"- {context.seeded_rows:,} progress updates in the database: {_cost(plan)};",
         f"- {context.big_rows:,}: {_cost(big)};",

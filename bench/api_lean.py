@@ -21,7 +21,8 @@ import hashlib
 import time
 from typing import Annotated
 
-from api_whatif import engine_without_pre_ping, serve
+from api_apps import serve
+from api_whatif import engine_without_pre_ping
 from fastapi import Depends, FastAPI, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import text

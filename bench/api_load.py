@@ -121,6 +121,17 @@ class Server:
         self.env = env
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.flags = ("asyncio", "h11")
+        self.restarts = 0
+
+    def restart_if_dead(self, ready_path: str) -> bool:
+        """Start the server again if it exited; True if it had to."""
+        if self.process is None or self.process.poll() is None:
+            return False
+        self.restarts += 1
+        self.start(*self.flags)
+        self.wait_ready(ready_path)
+        return True
 
     def command(self, loop: str, http: str) -> list[str]:
         return [
@@ -147,7 +158,8 @@ class Server:
         ]
 
     def start(self, loop: str, http: str) -> None:
-        with self.log_path.open("wb") as log:
+        self.flags = (loop, http)
+        with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 self.command(loop, http),
                 env={**os.environ, **self.env},
@@ -175,6 +187,13 @@ class Server:
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.2)
         raise RuntimeError(f"{self.name} did not answer on {self.url(path)} in {timeout} s")
+
+    def describe(self) -> str:
+        """The server's state and the end of its log, for error messages."""
+        code = self.process.poll() if self.process is not None else None
+        state = "running" if code is None else f"exited with code {code}"
+        tail = self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
+        return f"{self.name} (pid {self.pid if self.process else '-'}) {state}; log:\n{tail}"
 
     def stop(self) -> None:
         process, self.process = self.process, None
@@ -316,7 +335,7 @@ def _run_wrk(
     for line in out.decode().splitlines():
         if line.startswith("BENCH_RESULT "):
             return dict(json.loads(line.removeprefix("BENCH_RESULT ")))
-    raise RuntimeError(f"wrk gave no result: {out.decode()} {err.decode()}")
+    raise RuntimeError(f"wrk gave no result: {out.decode()} {err.decode()}\n{server.describe()}")
 
 
 def run_load(

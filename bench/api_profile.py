@@ -16,9 +16,10 @@ import httpx
 from pydantic import TypeAdapter
 from sqlalchemy import event
 
+from services.api.app import create_api
 from services.auth.service import authenticate
 from services.config import Settings
-from services.db import create_sessionmaker
+from services.db import create_engine, create_sessionmaker
 from services.plans import service as plans_service
 from services.plans.models import PlanPublic
 
@@ -145,6 +146,8 @@ class Phases:
     checkouts: dict[str, int]  # request label -> pool checkouts (each one pings)
     query_wall_ms: dict[str, float]  # request label -> wall time inside cursor execute
     explain: list[str]  # PostgreSQL's plan for the plan read's recent-progress statement
+    ranked: tuple[str, Any] | None = None  # that statement and its parameters, as sent
+    explain_big: list[str] = field(default_factory=list)  # its plan once the table has grown
 
 
 async def _time(
@@ -203,10 +206,9 @@ async def measure_phases(
     *, url: str, raw_key: str, member_id: int, goal_id: int, repeat: int = 100
 ) -> Phases:
     """Time each layer of a plan read in-process (no HTTP socket, asyncio loop)."""
-    from bot.main import create_app  # the real composition root, on the bench database
-
-    app = create_app(Settings(COACHBOT_DATABASE_URL=url))
-    engine = app.state.engine
+    settings = Settings(COACHBOT_DATABASE_URL=url)
+    engine = create_engine(url, pool_size=settings.database_pool_size)
+    app = create_api(settings, engine)
     sessions = create_sessionmaker(engine)
     tap = _SqlTap(engine)
     auth = {"Authorization": f"Bearer {raw_key}"}
@@ -245,7 +247,16 @@ async def measure_phases(
         phases += await _service_phases(sessions, raw_key, member_id, repeat)
     finally:
         await engine.dispose()
-    return Phases(phases, statements, checkouts, query_ms, explain)
+    return Phases(phases, statements, checkouts, query_ms, explain, tap.ranked)
+
+
+async def explain_on(url: str, ranked: tuple[str, Any] | None) -> list[str]:
+    """EXPLAIN ANALYZE a captured statement on a fresh engine."""
+    engine = create_engine(url)
+    try:
+        return await _explain(engine, ranked)
+    finally:
+        await engine.dispose()
 
 
 async def _explain(engine: Any, ranked: tuple[str, Any] | None) -> list[str]:

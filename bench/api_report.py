@@ -29,6 +29,7 @@ class Context:
     wrk: str
     seeded_rows: int
     big_rows: int
+    restarts: int = 0
 
 
 def _cpu_model() -> str:
@@ -149,6 +150,13 @@ def phases_section(phases: Phases | None) -> list[str]:
             "",
             *(f"    {line}" for line in phases.explain),
         ]
+    if phases.explain_big:
+        lines += [
+            "",
+            "The same statement once the big-table runs' progress updates were added:",
+            "",
+            *(f"    {line}" for line in phases.explain_big),
+        ]
     return lines
 
 
@@ -212,8 +220,10 @@ def method(context: Context) -> list[str]:
         f"and 5 progress updates per goal ({context.seeded_rows:,} progress updates); the "
         "measured leader reads their own plan with a leader key (`Authorization: Bearer`).",
         "- Every server is its own uvicorn process with one worker and the same flags, on a "
-        "127.0.0.1 port; Coachbot is `bot.main:create_app`, the bare app one route returning "
-        "a two-key JSON dict.",
+        "127.0.0.1 port. Coachbot is its REST API as `create_api(settings, engine)` builds "
+        "it, on the engine `services.db.create_engine` makes from the settings (pool 10 + 10 "
+        "overflow, pre-ping) — what `bot.main:create_app` serves, without the Slack transport "
+        "it mounts beside the API. The bare app is one route returning a two-key JSON dict.",
         f"- wrk (1 thread, {opts['connections']} connections, 10 s timeout) runs in its own "
         f"process: {opts['warmup']} s warm-up, then {opts['duration']} s measured, for every "
         f"scenario in turn, bare first, {opts['rounds']} rounds. A ratio compares a scenario "
@@ -274,7 +284,8 @@ def markdown(
         "",
         *results_table(main),
         "",
-        f"{retried} run(s) were repeated because other processes were busy.",
+        f"{retried} run(s) were repeated because other processes were busy; "
+        f"{context.restarts} server(s) died during a run and were started again.",
         "",
         "### Is the load generator the bottleneck?",
         "",

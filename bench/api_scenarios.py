@@ -15,7 +15,7 @@ PROGRESS_BODY = json.dumps({"note": "Handed the weekly review to my deputy.", "c
 # server name -> app factory served by uvicorn (module:function under bench/ or the app's own)
 SERVERS = {
     "bare": "api_apps:create_bare_app",
-    "coachbot": "bot.main:create_app",
+    "coachbot": "api_apps:create_coachbot_api",
     "no-pre-ping": "api_whatif:create_app_without_pre_ping",
     "indexed-progress": "api_whatif:create_app_with_indexed_recent_progress",
     "both": "api_whatif:create_app_with_both",

@@ -3,15 +3,14 @@
 Each factory builds the real app through `create_api(settings, engine)` and changes one
 thing the profile points at, so the benchmark can put a number on a suggested fix before
 anyone edits the application. They are experiments, not the product: the main results
-always come from `bot.main:create_app`.
+always come from `api_apps:create_coachbot_api`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
+from api_apps import serve
 from fastapi import FastAPI
 from sqlalchemy import func
 from sqlalchemy import select as core_select
@@ -19,23 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.api.app import create_api
 from services.config import Settings
 from services.db import create_engine
 from services.plans import service as plans_service
 from services.plans.models import ProgressUpdate, ProgressUpdatePublic
-
-
-def serve(settings: Settings, engine: AsyncEngine) -> FastAPI:
-    app = create_api(settings, engine)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await engine.dispose()
-
-    app.router.lifespan_context = lifespan
-    return app
 
 
 def engine_without_pre_ping(settings: Settings) -> AsyncEngine:
