@@ -61,8 +61,10 @@ async def make_program(
         "group_size": 3, "cadence_weeks": 1, "weekday": 1, "local_time": time(10, 0),
         "start_date": START, "followup_after_days": 3, "miss_limit": 2, **series_fields,
     }
-    series = CircleSeries(workspace_id=workspace.id or 0, cohort_id=cohort.id or 0,
-                          name="Leadership Lab circles", **fields)
+    series = CircleSeries.model_validate({
+        "workspace_id": workspace.id, "cohort_id": cohort.id, "name": "Leadership Lab circles",
+        **fields,
+    })
     session.add(series)
     await session.commit()
     return Program(workspace=workspace, cohort=cohort, owner=owner, leaders=leaders,

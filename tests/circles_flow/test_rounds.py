@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.circles.models import Circle, ParticipantStatus, RoundStatus
 from services.circles.rounds import INTRO_KIND, UNMATCHED_KIND, circle_channel
+from services.plans.models import Visibility
 from tests.circles_flow.conftest import Sessions, Tick, circles_in, deliveries, rounds
 from tests.circles_flow.factories import FIRST_ROUND, block, make_program, set_status
 from tests.factories.plans import make_goal
@@ -160,7 +161,7 @@ async def test_affinity_groups_by_shared_competencies_of_shared_goals_only(
     for leader in (first, second):
         await make_goal(session, leader, competency="Delegation")
     for leader in (third, fourth):
-        await make_goal(session, leader, competency="resilience", visibility="private")
+        await make_goal(session, leader, competency="resilience", visibility=Visibility.private)
     await session.commit()
     await tick(FIRST_ROUND)
     circles = await circles_in(sessions, 1)
