@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -162,7 +161,7 @@ class IntroMessage:
     members: list[CirclePeer]
     explanation: str
     reflection: str | None
-    followup_at: datetime | None
+    followup_days: int
 
 
 @dataclass(frozen=True)
@@ -192,14 +191,27 @@ async def intro_message(*, session: AsyncSession, circle_id: int) -> IntroMessag
         members=(await _peers(session, {circle_id})).get(circle_id, []),
         explanation=circle.explanation,
         reflection=reflection_text(circle.prompt_id),
-        followup_at=circle_round.followup_at,
+        followup_days=series.followup_after_days,
     )
 
 
-async def circle_slack_users(*, session: AsyncSession, circle_id: int) -> list[str]:
-    """The Slack user ids of a circle's members, for opening its group DM."""
-    return [peer.slack_user_id
-            for peer in (await _peers(session, {circle_id})).get(circle_id, [])]
+async def circle_group_dm(*, session: AsyncSession, circle_id: int) -> tuple[str | None, list[str]]:
+    """A circle's group DM if already opened, and its members' Slack user ids to open it."""
+    circle = await session.get(Circle, circle_id)
+    if circle is None:
+        raise NotFound(f"circle {circle_id} not found")
+    peers = (await _peers(session, {circle_id})).get(circle_id, [])
+    return circle.slack_channel, [peer.slack_user_id for peer in peers]
+
+
+async def set_circle_channel(*, session: AsyncSession, circle_id: int, channel: str) -> None:
+    """Remember the group DM Slack opened for a circle."""
+    circle = await session.get(Circle, circle_id)
+    if circle is None:
+        raise NotFound(f"circle {circle_id} not found")
+    circle.slack_channel = channel
+    session.add(circle)
+    await session.flush()
 
 
 async def followup_message(

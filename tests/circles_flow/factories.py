@@ -52,9 +52,12 @@ async def make_program(
     await enrol(session, cohort, owner, EnrollmentRole.owner)
     leaders = []
     for index, (zone, team, level) in enumerate(roster):
-        extra = {"slack_user_id": slack_ids[index]} if slack_ids else {}
         leader = await make_member(session, workspace, name=f"Leader {index + 1:02d}",
-                                   timezone=zone, team=team, level=level, **extra)
+                                   timezone=zone, team=team, level=level)
+        if slack_ids:
+            leader.slack_user_id = slack_ids[index]
+            session.add(leader)
+            await session.flush()
         await enrol(session, cohort, leader, EnrollmentRole.leader)
         leaders.append(leader)
     fields: dict[str, object] = {

@@ -1,0 +1,161 @@
+"""Circle buttons and the commitment modal. Ack first; call one service function; redraw
+the follow-up (or the pause note) in place."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks import JSON
+from bot.blocks.circle import (
+    COMMIT,
+    COMMIT_MODAL,
+    COMMITMENT_BLOCK,
+    GOAL_BLOCK,
+    MET_ACTIONS,
+    RESUME,
+    commitment_modal,
+    followup_blocks,
+    paused_blocks,
+)
+from bot.context import leader_actor, member_of, unit_of_work
+from services.circles.followups import record_followup
+from services.circles.mine import followup_message, series_name
+from services.circles.models import FollowupAnswer, ParticipantStatus, ParticipationUpdate
+from services.circles.service import set_participation
+from services.db import utcnow
+from services.errors import DomainError, Invalid
+
+FIELD_BLOCKS = {"commitment": COMMITMENT_BLOCK, "goal_id": GOAL_BLOCK}
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError as exc:
+        raise Invalid("this button is out of date") from exc
+
+
+def _message_at(body: dict[str, Any]) -> tuple[str, str] | None:
+    """The channel and ts of the message whose button was clicked."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    return (str(channel), str(ts)) if channel and ts else None
+
+
+async def _redraw(client: AsyncWebClient, where: tuple[str, str] | None, message: JSON) -> None:
+    if where is not None:
+        await client.chat_update(channel=where[0], ts=where[1], **message)
+
+
+async def met(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Yes / Not yet / We couldn't: record it and show the answer under the question."""
+    await ack()
+    circle_id = _int(action.get("value"))
+    member = member_of(context)
+    async with unit_of_work(context) as session:
+        await record_followup(
+            session=session, actor=await leader_actor(session, context), circle_id=circle_id,
+            answer=FollowupAnswer(met=MET_ACTIONS[action["action_id"]]), now=utcnow(),
+        )
+        message = await followup_message(session=session, circle_id=circle_id,
+                                         member_id=member.id or 0)
+    await _redraw(client, _message_at(body), followup_blocks(message))
+
+
+async def open_commitment(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Open the commitment modal, remembering which follow-up to redraw."""
+    await ack()
+    member = member_of(context)
+    async with unit_of_work(context) as session:
+        message = await followup_message(session=session, circle_id=_int(action.get("value")),
+                                         member_id=member.id or 0)
+    view = commitment_modal(message, where=_message_at(body))
+    await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _answer(view: dict[str, Any]) -> FollowupAnswer:
+    values = view.get("state", {}).get("values", {})
+    text = (values.get(COMMITMENT_BLOCK, {}).get("value") or {}).get("value") or ""
+    goal = ((values.get(GOAL_BLOCK, {}).get("value") or {}).get("selected_option") or {})
+    if not text.strip():
+        raise Invalid("Say what you committed to.", field="commitment")
+    try:
+        return FollowupAnswer(commitment=text.strip(),
+                              goal_id=int(goal["value"]) if goal.get("value") else None)
+    except (ValidationError, ValueError) as exc:
+        raise Invalid("That commitment could not be saved; keep it under 2,000 characters.",
+                      field="commitment") from exc
+
+
+async def submit_commitment(
+    ack: AsyncAck, view: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """Save the commitment (a progress update on the goal picked), or say what is wrong."""
+    meta = json.loads(view.get("private_metadata") or "{}")
+    member = member_of(context)
+    # Saved before the ack so a refused answer can be shown inline; one short transaction.
+    try:
+        answer = _answer(view)
+        async with unit_of_work(context) as session:
+            await record_followup(
+                session=session, actor=await leader_actor(session, context),
+                circle_id=_int(meta.get("circle_id")), answer=answer, now=utcnow(),
+            )
+            message = await followup_message(session=session, circle_id=_int(meta["circle_id"]),
+                                             member_id=member.id or 0)
+    except DomainError as exc:
+        block = FIELD_BLOCKS.get(exc.field or "", COMMITMENT_BLOCK)
+        await ack(response_action="errors", errors={block: exc.detail})
+        return
+    await ack()
+    where = (meta["channel"], meta["ts"]) if meta.get("channel") and meta.get("ts") else None
+    await _redraw(client, where, followup_blocks(message))
+
+
+async def resume(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Count me in again: back in the series from its next round."""
+    await ack()
+    series_id = _int(action.get("value"))
+    async with unit_of_work(context) as session:
+        await set_participation(
+            session=session, actor=await leader_actor(session, context), series_id=series_id,
+            data=ParticipationUpdate(status=ParticipantStatus.active), today=utcnow().date(),
+        )
+        name = await series_name(session=session, series_id=series_id)
+    await _redraw(client, _message_at(body),
+                  paused_blocks(series=name, series_id=series_id, misses=0, resumed=True))
+
+
+def register(app: AsyncApp) -> None:
+    """Register the circle buttons and the commitment modal."""
+    for action_id in MET_ACTIONS:
+        app.action(action_id)(met)
+    app.action(COMMIT)(open_commitment)
+    app.action(RESUME)(resume)
+    app.view(COMMIT_MODAL)(submit_commitment)
