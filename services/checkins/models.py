@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, Literal
@@ -144,17 +145,26 @@ MAX_QUESTIONS = 20
 MAX_CHOICES = 10
 CHOICE_TEXT = 75
 WEEK_MINUTES = 7 * 24 * 60
+QUESTION_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 class Question(SQLModel):
     """One question of a template. A goal_progress question asks about each open milestone."""
 
     model_config = FORBID
-    id: str = Field(regex=r"^[a-z][a-z0-9_]{0,39}$")
+    id: str = Field(min_length=1, max_length=40)
     kind: QuestionKind
     text: str = Field(min_length=1, max_length=300)
     choices: list[str] = Field(default_factory=list, max_length=MAX_CHOICES)
     required: bool = True
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not QUESTION_ID.fullmatch(value):
+            raise ValueError("a question id is lowercase letters, digits and _, "
+                             "starting with a letter")
+        return value
 
     @model_validator(mode="after")
     def _choices(self) -> Question:
