@@ -111,6 +111,22 @@ async def my_current_circle(*, session: AsyncSession, actor: Actor) -> MyCircleP
     return view
 
 
+async def get_my_circle(*, session: AsyncSession, actor: Actor, circle_id: int) -> MyCirclePublic:
+    """One of the leader's own circles; anyone else's is not found."""
+    member_id = require_leader(actor)
+    row = (
+        await session.exec(
+            select(CircleMember).where(
+                CircleMember.circle_id == circle_id, CircleMember.member_id == member_id
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"circle {circle_id} not found")
+    [view] = await _views(session, [row])
+    return view
+
+
 async def my_circles(
     *, session: AsyncSession, actor: Actor, cursor: str | None, limit: int
 ) -> Page[MyCirclePublic]:
