@@ -171,12 +171,13 @@ async def test_acting_as_someone_else_forgets_the_numbers(demo: DemoSummary, pla
     assert "━━ Home tab · Bilal Leader" in printed
 
 
-async def test_a_domain_error_arrives_as_a_friendly_ephemeral(
+async def test_a_command_error_arrives_as_a_friendly_reply(
     demo: DemoSummary, play: Play
 ) -> None:
     printed = await play("/coach pause until someday")
-    assert "━━ Coachbot · only you see this" in printed
-    assert "'someday' is not a date; write it as YYYY-MM-DD (ref " in printed
+    assert "━━ Reply · only you see it" in printed
+    assert "'someday' is not a date; write it as YYYY-MM-DD" in printed
+    assert "Traceback" not in printed
 
 
 async def test_an_interactive_terminal_gets_prompts(
