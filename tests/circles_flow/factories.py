@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.circles.models import CircleBlock, CircleParticipant, CircleSeries, ParticipantStatus
@@ -78,8 +79,19 @@ async def set_status(
     session: AsyncSession, program: Program, member: Member, status: ParticipantStatus,
     *, paused_until: date | None = None,
 ) -> None:
-    session.add(CircleParticipant(series_id=program.series.id or 0, member_id=member.id or 0,
-                                  status=status, paused_until=paused_until))
+    found = (
+        await session.exec(
+            select(CircleParticipant).where(
+                CircleParticipant.series_id == program.series.id,
+                CircleParticipant.member_id == member.id,
+            )
+        )
+    ).first()
+    participant = found or CircleParticipant(series_id=program.series.id or 0,
+                                             member_id=member.id or 0)
+    participant.status = status
+    participant.paused_until = paused_until
+    session.add(participant)
     await session.commit()
 
 

@@ -34,6 +34,7 @@ def mount_circles(app: FastAPI) -> FastAPI:
 @dataclass
 class CircleWorld:
     base: World
+    workspace: Workspace
     series: CircleSeries
     circle: Circle
     peers: list[Member]
@@ -74,4 +75,5 @@ async def build_circle_world(session: AsyncSession) -> CircleWorld:
                         blocked_id=peers[2].id or 0)
     session.add(block)
     await session.commit()
-    return CircleWorld(base=base, series=series, circle=circle, peers=peers, block=block)
+    return CircleWorld(base=base, workspace=workspace, series=series, circle=circle,
+                       peers=peers, block=block)
