@@ -23,6 +23,7 @@ from bot.circle_dm import CircleGroupDMs
 from bot.listeners import circles as circle_listeners
 from bot.render import default_renderers
 from bot.sandbox import SlackSandbox
+from bot.sandbox.faults import Fault
 from services.circles.models import Circle, MetAnswer, ParticipantStatus
 from services.circles.rounds import INTRO_KIND
 from services.plans.models import ProgressSource, ProgressUpdate
@@ -190,3 +191,28 @@ async def test_a_paused_member_comes_back_with_one_click(
     found = await participant(sessions, me)
     assert found is not None and found.status == ParticipantStatus.active
     assert any("Welcome back" in blocks_text(m) for m in sandbox.messages(channel))
+
+
+async def test_opening_the_group_dm_survives_a_429_and_a_5xx_and_posts_once(
+    circle_app: FastAPI, program: Program, tick: Tick, deliver: Any, sandbox: SlackSandbox,
+    sessions: Sessions,
+) -> None:
+    sandbox.faults.script("conversations.open", Fault.ratelimited(1), Fault.http_error(500))
+    await tick(FIRST_ROUND)
+    await deliver()
+    [group] = group_dms(sandbox)
+    assert len(group.messages) == 1
+    [sent] = await deliveries(sessions, INTRO_KIND)
+    assert sent.state == "sent" and sent.slack_channel == group.id
+
+
+async def test_a_group_dm_slack_refuses_is_given_up(
+    circle_app: FastAPI, program: Program, tick: Tick, deliver: Any, sandbox: SlackSandbox,
+    sessions: Sessions,
+) -> None:
+    sandbox.faults.script("conversations.open", Fault.slack_error("user_not_found"))
+    await tick(FIRST_ROUND)
+    await deliver()
+    assert group_dms(sandbox) == []
+    [dead] = await deliveries(sessions, INTRO_KIND)
+    assert dead.state == "dead" and "user_not_found" in (dead.last_error or "")
