@@ -35,7 +35,6 @@ from sqlalchemy import (
     literal,
     or_,
     union_all,
-    update,
 )
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -50,6 +49,7 @@ from services.checkins.models import (
     CheckinStatus,
     CohortHoliday,
 )
+from services.checkins.reflections import assign_reflections
 from services.checkins.schedule import (
     Occurrence,
     Rules,
@@ -57,12 +57,11 @@ from services.checkins.schedule import (
     recent_occurrences,
     zone_or_none,
 )
-from services.checkins.templates import reflection_questions, schedule_questions
+from services.checkins.templates import schedule_questions
 from services.db import UTCDateTime
 from services.delivery.models import Delivery, DeliveryState
 from services.people.models import Cohort, Enrollment, EnrollmentRole, EnrollmentStatus, Member
-from services.plans.models import OPEN_GOAL_STATUSES, Goal
-from services.prompts import ReflectionLibrary, load_reflection_library, pick_reflection
+from services.prompts import ReflectionLibrary, load_reflection_library
 
 log = logging.getLogger("coachbot.checkins")
 
@@ -126,8 +125,14 @@ class SweepResult:
     zones_unknown: set[str] = field(default_factory=set)
 
 
-async def load_plans(*, session: AsyncSession, now: datetime) -> list[SchedulePlan]:
-    """Every active schedule that may have an occurrence due around `now`."""
+async def load_plans(
+    *, session: AsyncSession, now: datetime, zones: Mapping[int, set[str]] | None = None
+) -> list[SchedulePlan]:
+    """Every active schedule that may have an occurrence due around `now`.
+
+    `zones` (cohort id → the timezones its leaders live in) may come from a cache; cohorts
+    missing from it are looked up.
+    """
     # Widest day a zone can be away from UTC, plus the longest window and the lookback.
     earliest = (now - timedelta(days=9)).date()
     schedules = (
@@ -154,31 +159,39 @@ async def load_plans(*, session: AsyncSession, now: datetime) -> list[SchedulePl
             col(CohortHoliday.cohort_id).in_(cohort_ids)))
     ).all():
         holidays[cohort_id].add(day)
-    zones = await _leader_zones(session, cohort_ids)
+    known = dict(zones or {})
+    missing = cohort_ids - set(known)
+    if missing:
+        known.update(await leader_zones(session=session, cohort_ids=missing))
     plans = []
     for schedule in schedules:
         cohort = cohorts.get(schedule.cohort_id)
-        if cohort is None or not zones.get(schedule.cohort_id):
+        if cohort is None or not known.get(schedule.cohort_id):
             continue
         plans.append(SchedulePlan(
             schedule=schedule,
             rules=rules_for(schedule, holidays[schedule.cohort_id]),
             cohort_zone=zone_or_none(cohort.timezone) or _UTC,
-            zones=sorted(zones[schedule.cohort_id]),
+            zones=sorted(known[schedule.cohort_id]),
             questions=await schedule_questions(session=session, schedule=schedule),
         ))
     return plans
 
 
-async def _leader_zones(session: AsyncSession, cohort_ids: set[int]) -> dict[int, set[str]]:
-    rows = await session.exec(
+async def leader_zones(
+    *, session: AsyncSession, cohort_ids: Iterable[int] | None = None
+) -> dict[int, set[str]]:
+    """The timezones each cohort's leaders live in (every cohort when none are named)."""
+    statement = (
         select(Enrollment.cohort_id, Member.timezone).distinct()
         .join(Member, col(Member.id) == col(Enrollment.member_id))
-        .where(col(Enrollment.cohort_id).in_(cohort_ids),
-               col(Enrollment.role) == EnrollmentRole.leader,
+        .where(col(Enrollment.role) == EnrollmentRole.leader,
                col(Enrollment.status) != EnrollmentStatus.left,
                col(Member.erased_at).is_(None))
     )
+    if cohort_ids is not None:
+        statement = statement.where(col(Enrollment.cohort_id).in_(list(cohort_ids)))
+    rows = await session.exec(statement)
     zones: dict[int, set[str]] = defaultdict(set)
     for cohort_id, timezone in rows.all():
         zones[cohort_id].add(timezone)
@@ -262,11 +275,15 @@ _OCCURRENCE_COLUMNS = (
 
 async def sweep_schedule(
     *, session: AsyncSession, plan: SchedulePlan, now: datetime,
-    library: ReflectionLibrary | None = None,
+    library: ReflectionLibrary | None = None, candidates: Sequence[Candidate] | None = None,
 ) -> SweepResult:
-    """Create the schedule's due occurrences and their invitations; returns what it did."""
+    """Create the schedule's due occurrences and their invitations; returns what it did.
+
+    `candidates` narrows the work to some (zone, date) groups; by default, all recent ones.
+    """
     result = SweepResult()
-    candidates = candidates_for(plan, now=now, result=result)
+    if candidates is None:
+        candidates = candidates_for(plan, now=now, result=result)
     result.candidates = len(candidates)
     if not candidates:
         return result
@@ -323,68 +340,6 @@ async def _invite(
         .on_conflict_do_nothing(index_elements=["delivery_key"])
     )
     return int((await session.exec(statement)).rowcount)
-
-
-async def assign_reflections(
-    *, session: AsyncSession, schedule: CheckinSchedule,
-    checkins: Sequence[tuple[int, int]], library: ReflectionLibrary,
-) -> int:
-    """Give each new reflection occurrence a prompt its leader has not had in this cohort,
-    preferring their goals' competencies; returns how many found the library used up."""
-    if not checkins:
-        return 0
-    members = {member_id for _, member_id in checkins}
-    used = await _used_prompts(session, schedule.cohort_id, members)
-    preferred = await _goal_competencies(session, members)
-    changes: list[dict[str, Any]] = []
-    exhausted = 0
-    for checkin_id, member_id in sorted(checkins):
-        reflection = pick_reflection(library=library, used_ids=used[member_id],
-                                     preferred_competencies=preferred[member_id],
-                                     seed=f"{member_id}:{checkin_id}")
-        if reflection is None:
-            exhausted += 1
-            changes.append({"id": checkin_id, "status": CheckinStatus.dropped,
-                            "next_reminder_at": None})
-            continue
-        used[member_id].add(reflection.id)
-        changes.append({"id": checkin_id, "prompt_id": reflection.id,
-                        "questions": reflection_questions(reflection)})
-    for batch in (
-        [c for c in changes if "prompt_id" in c], [c for c in changes if "status" in c]
-    ):
-        if batch:
-            await session.exec(update(Checkin), params=batch)
-    return exhausted
-
-
-async def _used_prompts(
-    session: AsyncSession, cohort_id: int, members: set[int]
-) -> dict[int, set[str]]:
-    rows = await session.exec(
-        select(Checkin.member_id, Checkin.prompt_id)
-        .join(CheckinSchedule, col(CheckinSchedule.id) == col(Checkin.schedule_id))
-        .where(col(CheckinSchedule.cohort_id) == cohort_id,
-               col(Checkin.member_id).in_(members), col(Checkin.prompt_id).is_not(None))
-    )
-    used: dict[int, set[str]] = defaultdict(set)
-    for member_id, prompt_id in rows.all():
-        if prompt_id is not None:
-            used[member_id].add(prompt_id)
-    return used
-
-
-async def _goal_competencies(session: AsyncSession, members: set[int]) -> dict[int, list[str]]:
-    rows = await session.exec(
-        select(Goal.member_id, Goal.competency).where(
-            col(Goal.member_id).in_(members), col(Goal.competency).is_not(None),
-            col(Goal.status).in_(OPEN_GOAL_STATUSES))
-    )
-    found: dict[int, list[str]] = defaultdict(list)
-    for member_id, competency in rows.all():
-        if competency is not None:
-            found[member_id].append(competency)
-    return found
 
 
 def today_in(zone_name: str, now: datetime, fallback: ZoneInfo = _UTC) -> date:

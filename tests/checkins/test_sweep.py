@@ -4,6 +4,7 @@ catch-up after downtime, pauses, holidays, unknown zones, and two workers at onc
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.checkins.jobs import checkin_sweep_tick
+from services.checkins.jobs import CheckinSweep, Tick, checkin_sweep_tick
 from services.checkins.models import Checkin, CheckinKind, CheckinStatus, CohortHoliday
 from services.db import create_engine, create_sessionmaker
 from services.delivery.models import Delivery
@@ -29,15 +30,24 @@ def every(step: timedelta, start: datetime, end: datetime) -> list[datetime]:
 
 
 async def simulate(sessions: Sessions, *, start: datetime, end: datetime,
-                   step: timedelta) -> list[datetime]:
+                   step: timedelta, tick: Tick = checkin_sweep_tick) -> list[datetime]:
     """Tick the sweep from start to end (inclusive) every `step`; returns the tick times."""
-    return await run(sessions, every(step, start, end))
+    return await run(sessions, every(step, start, end), tick)
 
 
-async def run(sessions: Sessions, ticks: list[datetime]) -> list[datetime]:
+async def run(sessions: Sessions, ticks: list[datetime],
+              tick: Tick = checkin_sweep_tick) -> list[datetime]:
     for now in ticks:
-        await checkin_sweep_tick(sessions=sessions, now=now)
+        await tick(sessions=sessions, now=now)
     return ticks
+
+
+@pytest.fixture(params=["stateless", "remembering"])
+def sweep(request: pytest.FixtureRequest) -> Callable[[], Tick]:
+    """A factory of sweep ticks: the stateless one, or a fresh CheckinSweep (a new process)."""
+    if request.param == "stateless":
+        return lambda: checkin_sweep_tick
+    return lambda: CheckinSweep().tick
 
 
 async def occurrences(session: AsyncSession) -> list[Checkin]:
@@ -80,11 +90,12 @@ async def test_one_occurrence_per_local_date_across_daylight_saving_changes(
     await make_schedule(session, program.cohort, at=at, expire_after_minutes=6 * 60)
     await session.commit()
 
-    # Every 10 minutes through the night of the change, every 2 hours on the days around it.
-    step = timedelta(minutes=10)
-    near = every(step, due - timedelta(hours=3), due + timedelta(hours=3))
-    far = every(timedelta(hours=2), due - timedelta(hours=31), due + timedelta(hours=31))
-    await run(sessions, sorted(set(near) | set(far)))
+    # Every 15 minutes through the night of the change, every 3 hours on the days around it,
+    # by one remembering sweep (as the worker runs it).
+    step = timedelta(minutes=15)
+    near = every(step, due - timedelta(hours=2), due + timedelta(hours=2))
+    far = every(timedelta(hours=3), due - timedelta(hours=30), due + timedelta(hours=30))
+    await run(sessions, sorted(set(near) | set(far)), CheckinSweep().tick)
 
     rows = await occurrences(session)
     by_date = {row.local_date: row for row in rows}
@@ -103,7 +114,7 @@ async def test_one_occurrence_per_local_date_across_daylight_saving_changes(
 
 
 async def test_restart_after_three_hours_catches_up_open_occurrences_and_drops_stale_ones(
-    session: AsyncSession, sessions: Sessions
+    session: AsyncSession, sessions: Sessions, sweep: Callable[[], Tick]
 ) -> None:
     program = await make_program(session)
     zones = {"kolkata": "Asia/Kolkata", "berlin": "Europe/Berlin", "london": "Europe/London",
@@ -118,10 +129,10 @@ async def test_restart_after_three_hours_catches_up_open_occurrences_and_drops_s
     day = date(2024, 6, 12)
     step = timedelta(minutes=5)
     await simulate(sessions, start=utc(2024, 6, 12, 3, 0), end=utc(2024, 6, 12, 6, 55),
-                   step=step)
-    # The worker is down from 07:00 to 10:00 UTC, then ticks again.
+                   step=step, tick=sweep())
+    # The worker is down from 07:00 to 10:00 UTC, then a new process ticks again.
     await simulate(sessions, start=utc(2024, 6, 12, 10, 0), end=utc(2024, 6, 12, 13, 30),
-                   step=step)
+                   step=step, tick=sweep())
 
     rows = {(row.member_id, row.local_date): row for row in await occurrences(session)}
     keys = await invitations(session)
@@ -268,3 +279,26 @@ async def test_reflection_prompts_never_repeat_and_prefer_goal_competencies(
     first = rows[0]
     assert first.questions[0]["kind"] == "text"
     assert first.questions[0]["prompt_id"] == first.prompt_id
+
+
+async def test_a_remembering_sweep_skips_settled_groups_until_their_recheck(
+    session: AsyncSession, sessions: Sessions
+) -> None:
+    program = await make_program(session)
+    now = utc(2024, 6, 12, 9, 0)
+    first = await make_leader(session, program.workspace, program.cohort, timezone="UTC",
+                              enrolled_at=now - timedelta(hours=1))
+    await make_schedule(session, program.cohort, at=time(9), expire_after_minutes=12 * 60)
+    await session.commit()
+    sweep = CheckinSweep(recheck_after=timedelta(minutes=20))
+    assert await sweep.tick(sessions=sessions, now=now) == 1
+    # Someone joins after the group was settled: not seen by the next ticks...
+    late = await make_leader(session, program.workspace, program.cohort, timezone="UTC",
+                             enrolled_at=now + timedelta(minutes=2))
+    await session.commit()
+    assert await sweep.tick(sessions=sessions, now=now + timedelta(minutes=3)) == 0
+    # ...but by the re-check, between half and one and a half intervals later.
+    assert await sweep.tick(sessions=sessions, now=now + timedelta(minutes=31)) == 1
+    rows = await occurrences(session)
+    assert {r.member_id for r in rows} == {first.id, late.id}
+    assert len(await invitations(session)) == 2
