@@ -268,7 +268,7 @@ async def _store(
     library: ReflectionLibrary,
 ) -> None:
     used = await _used_prompts(session, series)
-    deliveries: list[NewDelivery] = []
+    circles: list[tuple[Circle, list[int]]] = []
     for index, formed in enumerate(result.circles):
         members = [int(key) for key in formed.members]
         reflection = pick_reflection(
@@ -284,16 +284,26 @@ async def _store(
             explanation=formed.explanation,
             prompt_id=reflection.id if reflection else None,
         )
-        session.add(circle)
-        await session.flush()
-        session.add_all(CircleMember(circle_id=circle.id or 0, member_id=m) for m in members)
-        deliveries.append(NewDelivery(
+        circles.append((circle, members))
+    # One flush for every circle, one for every member: SQLAlchemy batches each into a
+    # single multi-row INSERT, where a flush per circle cost a round trip each.
+    session.add_all(circle for circle, _ in circles)
+    await session.flush()
+    session.add_all(
+        CircleMember(circle_id=circle.id or 0, member_id=member)
+        for circle, members in circles
+        for member in members
+    )
+    deliveries = [
+        NewDelivery(
             workspace_id=series.workspace_id,
             delivery_key=f"{INTRO_KIND}:{circle.id}",
             kind=INTRO_KIND,
             intent={"kind": INTRO_KIND, "circle_id": circle.id},
             channel=circle_channel(circle.id or 0),
-        ))
+        )
+        for circle, _ in circles
+    ]
     deliveries += [
         NewDelivery(
             workspace_id=series.workspace_id,
