@@ -70,12 +70,8 @@ async def record_nudge(
     now: datetime,
 ) -> Nudge | None:
     """Store a validated draft with its records and send or queue it; None if already made."""
-    existing = (
-        await session.exec(select(Nudge.id).where(Nudge.dedupe_key == dedupe_key))
-    ).first()
-    if existing is not None:
-        return None
     draft = outcome.draft
+    sending = target.mode is NudgeMode.auto
     nudge = Nudge(
         workspace_id=target.workspace_id,
         member_id=target.member_id,
@@ -94,18 +90,21 @@ async def record_nudge(
         tokens_out=_sum([a.tokens_out for a in outcome.attempts]),
         latency_ms=sum(a.latency_ms for a in outcome.attempts),
         attempts=max(len(outcome.attempts), 1),
-        status=NudgeStatus.draft,
+        status=NudgeStatus.sent if sending else NudgeStatus.draft,
+        sent_at=now if sending else None,
         local_date=target.local_date,
         created_at=now,
     )
     try:
+        # A savepoint, so a duplicate (a second sweep, a retried command) leaves the
+        # surrounding transaction usable.
         async with session.begin_nested():
             session.add(nudge)
             await session.flush()
     except IntegrityError:
-        return None  # another worker made it between the check and the insert
-    if target.mode is NudgeMode.auto:
-        await _send(session=session, nudge=nudge, now=now)
+        return None
+    if sending:
+        await _enqueue_nudge(session=session, nudge=nudge)
     elif target.coach_id is not None:
         await _queue_for_review(session=session, nudge=nudge, coach_id=target.coach_id)
     else:
@@ -114,8 +113,8 @@ async def record_nudge(
     return nudge
 
 
-async def _send(
-    *, session: AsyncSession, nudge: Nudge, now: datetime, not_before: datetime | None = None,
+async def _enqueue_nudge(
+    *, session: AsyncSession, nudge: Nudge, not_before: datetime | None = None,
     key_suffix: str = "",
 ) -> None:
     await enqueue(
@@ -127,10 +126,13 @@ async def _send(
         member_id=nudge.member_id,
         not_before=not_before,
     )
-    if not key_suffix:
-        nudge.status = NudgeStatus.sent
-        nudge.sent_at = now
-        session.add(nudge)
+
+
+async def _send(*, session: AsyncSession, nudge: Nudge, now: datetime) -> None:
+    await _enqueue_nudge(session=session, nudge=nudge)
+    nudge.status = NudgeStatus.sent
+    nudge.sent_at = now
+    session.add(nudge)
 
 
 async def _queue_for_review(*, session: AsyncSession, nudge: Nudge, coach_id: int) -> None:
@@ -287,8 +289,8 @@ async def record_feedback(
         raise NotPermitted("only the leader gives feedback on their nudge")
     if feedback is NudgeFeedback.snoozed and nudge.feedback is None:
         # Once per nudge: the snoozed copy's own Snooze button only records the click.
-        await _send(session=session, nudge=nudge, now=now, not_before=now + SNOOZE,
-                    key_suffix=":snoozed")
+        await _enqueue_nudge(session=session, nudge=nudge, not_before=now + SNOOZE,
+                             key_suffix=":snoozed")
     nudge.feedback = feedback
     nudge.feedback_at = now
     session.add(nudge)
