@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -285,15 +286,15 @@ async def _store(
             prompt_id=reflection.id if reflection else None,
         )
         circles.append((circle, members))
-    # One flush for every circle, one for every member: SQLAlchemy batches each into a
-    # single multi-row INSERT, where a flush per circle cost a round trip each.
     session.add_all(circle for circle, _ in circles)
     await session.flush()
-    session.add_all(
-        CircleMember(circle_id=circle.id or 0, member_id=member)
-        for circle, members in circles
-        for member in members
-    )
+    # Members need no ids back, so they go in as one executemany: the ORM would insert them
+    # one by one on SQLite (which cannot return ids of a multi-row INSERT in order), and a
+    # multi-row VALUES costs more to compile than to run.
+    rows = [{"circle_id": circle.id, "member_id": member}
+            for circle, members in circles for member in members]
+    if rows:
+        await session.exec(insert(CircleMember), params=rows)
     deliveries = [
         NewDelivery(
             workspace_id=series.workspace_id,
