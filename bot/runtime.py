@@ -2,24 +2,51 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.blocks import broadcast as broadcast_blocks
+from bot.blocks import checkin as checkin_blocks
+from bot.blocks import circle as circle_blocks
+from bot.blocks import nudge as nudge_blocks
 from bot.messenger import SlackMessenger, slack_client
 from bot.pacing import WorkspacePacer
 from bot.render import Renderers, default_renderers
 from bot.worker import DeliveryWorker
+from services.broadcasts.jobs import broadcast_tick
+from services.checkins.jobs import checkin_followup_tick, checkin_sweep_tick
+from services.circles.jobs import circles_tick
+from services.clock import SystemClock
 from services.config import Settings
+from services.llm import create_llm_drafter
+from services.nudges.jobs import nudge_tick
+from services.scheduler import CoachbotScheduler, Tick, create_scheduler
 
 log = logging.getLogger("coachbot.worker")
 
 
 def all_renderers() -> Renderers:
     """Every intent kind the bot can send, rendered at send time."""
-    return default_renderers()
+    renderers = default_renderers()
+    for surface in (checkin_blocks, circle_blocks, nudge_blocks, broadcast_blocks):
+        surface.register(renderers)
+    return renderers
+
+
+def all_ticks(settings: Settings) -> list[Tick]:
+    """Every domain's periodic work, run by the one-minute sweep."""
+    drafter = create_llm_drafter(settings=settings)
+    return [
+        checkin_sweep_tick,
+        checkin_followup_tick,
+        circles_tick,
+        broadcast_tick,
+        functools.partial(nudge_tick, drafter=drafter),
+    ]
 
 
 class BackgroundWork:
@@ -40,6 +67,7 @@ class BackgroundWork:
         self.token = token
         self.api_url = api_url
         self.delivery: DeliveryWorker | None = None
+        self.scheduler: CoachbotScheduler | None = None
         self._http: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -62,9 +90,18 @@ class BackgroundWork:
         )
         await self.delivery.start()
         log.info("delivery worker %s started", self.delivery.worker_id)
+        self.scheduler = create_scheduler(
+            sessions=self.sessions,
+            engine=self.engine,
+            ticks=all_ticks(settings),
+            clock=SystemClock(),
+        )
+        await self.scheduler.start()
 
     async def stop(self) -> None:
         """Let sends under way finish, then stop."""
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         if self.delivery is not None:
             await self.delivery.stop()
         if self._http is not None:

@@ -12,6 +12,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.auth.models import Role
 from services.auth.service import actor_for
+from services.checkins.models import Checkin, CheckinStatus
+from services.circles.mine import current_circle_for
+from services.nudges.models import Nudge, NudgeStatus
 from services.people.models import (
     CoachAssignment,
     Cohort,
@@ -79,12 +82,45 @@ async def home_for(*, session: AsyncSession, member: Member) -> HomeSummary:
             member_id=member_id,
         )
         summary.plan = await get_plan(session=session, actor=leader, member_id=member_id)
+        summary.next_checkin = await _open_checkin(session, member_id)
+        summary.current_circle = await current_circle_for(session=session, member_id=member_id)
+        summary.latest_nudge = await _latest_nudge(session, member_id)
     if EnrollmentRole.coach in summary.roles:
         summary.coachees = await _coachees(session, member_id)
     if EnrollmentRole.owner in summary.roles:
         owned = [e.cohort_id for e in enrollments if e.role == EnrollmentRole.owner]
         summary.cohorts = [await _cohort_summary(session, cohort_id) for cohort_id in owned]
     return summary
+
+
+async def _open_checkin(session: AsyncSession, member_id: int) -> str | None:
+    checkin = (
+        await session.exec(
+            select(Checkin)
+            .where(
+                Checkin.member_id == member_id,
+                col(Checkin.status).in_([CheckinStatus.pending, CheckinStatus.sent]),
+            )
+            .order_by(col(Checkin.due_at).desc())
+        )
+    ).first()
+    if checkin is None:
+        return None
+    return f"{checkin.local_date.isoformat()}, waiting for your answers"
+
+
+async def _latest_nudge(session: AsyncSession, member_id: int) -> str | None:
+    nudge = (
+        await session.exec(
+            select(Nudge)
+            .where(Nudge.member_id == member_id, Nudge.status == NudgeStatus.sent)
+            .order_by(col(Nudge.id).desc())
+        )
+    ).first()
+    if nudge is None:
+        return None
+    text = nudge.text if len(nudge.text) <= 140 else nudge.text[:139] + "…"
+    return text
 
 
 async def _coachees(session: AsyncSession, coach_id: int) -> list[CoacheeSummary]:

@@ -9,8 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.api.deps import forbid_unknown_query
 from services.api.limits import BodySizeLimit
 from services.api.problems import PROBLEM_RESPONSES, install_problem_handlers, problem
+from services.broadcasts.routes import router as broadcasts_router
+from services.checkins.routes import router as checkins_router
+from services.circles.routes import router as circles_router
 from services.config import Settings
 from services.db import create_sessionmaker
+from services.nudges.routes import router as nudges_router
 from services.people.routes import router as people_router
 from services.plans.routes import router as plans_router
 from services.privacy.routes import router as privacy_router
@@ -31,7 +35,16 @@ def create_api(settings: Settings, engine: AsyncEngine) -> FastAPI:
     app.state.sessions = create_sessionmaker(engine)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for router in (people_router, plans_router, privacy_router):
+    routers = (
+        people_router,
+        plans_router,
+        privacy_router,
+        checkins_router,
+        circles_router,
+        nudges_router,
+        broadcasts_router,
+    )
+    for router in routers:
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(forbid_unknown_query)])
 
     @app.get("/healthz", tags=["health"])

@@ -27,7 +27,8 @@ from tests.factories.people import enrol, make_member
 
 def mount_circles(app: FastAPI) -> FastAPI:
     """Include the circles router under /api/v1, as create_api will."""
-    app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(forbid_unknown_query)])
+    if not any(getattr(r, "original_router", None) is router for r in app.routes):
+        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(forbid_unknown_query)])
     return app
 
 
@@ -57,23 +58,40 @@ async def build_circle_world(session: AsyncSession) -> CircleWorld:
         peer = await make_member(session, workspace, name=name)
         await enrol(session, base.cohort, peer, EnrollmentRole.leader)
         peers.append(peer)
-    series = CircleSeries(workspace_id=workspace_id, cohort_id=base.cohort.id or 0,
-                          name="Lab circles", group_size=3, start_date=START)
+    series = CircleSeries(
+        workspace_id=workspace_id,
+        cohort_id=base.cohort.id or 0,
+        name="Lab circles",
+        group_size=3,
+        start_date=START,
+    )
     session.add(series)
     await session.flush()
-    circle_round = CircleRound(series_id=series.id or 0, number=1, scheduled_for=FIRST_ROUND,
-                               status=RoundStatus.formed, formed_at=FIRST_ROUND)
+    circle_round = CircleRound(
+        series_id=series.id or 0,
+        number=1,
+        scheduled_for=FIRST_ROUND,
+        status=RoundStatus.formed,
+        formed_at=FIRST_ROUND,
+    )
     session.add(circle_round)
     await session.flush()
-    circle = Circle(workspace_id=workspace_id, round_id=circle_round.id or 0,
-                    explanation="different teams (A, B)")
+    circle = Circle(
+        workspace_id=workspace_id,
+        round_id=circle_round.id or 0,
+        explanation="different teams (A, B)",
+    )
     session.add(circle)
     await session.flush()
-    session.add_all(CircleMember(circle_id=circle.id or 0, member_id=m.id or 0)
-                    for m in (base.leader, peers[0], peers[1]))
-    block = CircleBlock(workspace_id=workspace_id, blocker_id=base.leader.id or 0,
-                        blocked_id=peers[2].id or 0)
+    session.add_all(
+        CircleMember(circle_id=circle.id or 0, member_id=m.id or 0)
+        for m in (base.leader, peers[0], peers[1])
+    )
+    block = CircleBlock(
+        workspace_id=workspace_id, blocker_id=base.leader.id or 0, blocked_id=peers[2].id or 0
+    )
     session.add(block)
     await session.commit()
-    return CircleWorld(base=base, workspace=workspace, series=series, circle=circle,
-                       peers=peers, block=block)
+    return CircleWorld(
+        base=base, workspace=workspace, series=series, circle=circle, peers=peers, block=block
+    )

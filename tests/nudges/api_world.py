@@ -17,7 +17,8 @@ from tests.nudges.factories import TODAY
 
 def with_nudge_routes(app: FastAPI) -> FastAPI:
     """Include the nudge router the way create_api includes every router."""
-    app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(forbid_unknown_query)])
+    if not any(getattr(r, "original_router", None) is router for r in app.routes):
+        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(forbid_unknown_query)])
     return app
 
 
@@ -34,16 +35,33 @@ class NudgeWorld:
 
 
 async def add_nudge(
-    session: AsyncSession, world: World, *, member_id: int, goal_id: int, status: NudgeStatus,
-    key: str, cohort_id: int | None = None, **fields: object,
+    session: AsyncSession,
+    world: World,
+    *,
+    member_id: int,
+    goal_id: int,
+    status: NudgeStatus,
+    key: str,
+    cohort_id: int | None = None,
+    **fields: object,
 ) -> Nudge:
     nudge = Nudge(
-        workspace_id=world.cohort.workspace_id, member_id=member_id,
-        cohort_id=cohort_id or world.cohort.id, dedupe_key=key, goal_id=goal_id,
+        workspace_id=world.cohort.workspace_id,
+        member_id=member_id,
+        cohort_id=cohort_id or world.cohort.id,
+        dedupe_key=key,
+        goal_id=goal_id,
         text="Hi Lee, the next step on your goal is close. What could you do today?",
-        rationale="Nearest open milestone.", suggested_action="Take 20 minutes today.",
-        source="llm", model="stand-in-model", prompt_version="nudges/system@1+nudges/user@1",
-        tokens_in=400, tokens_out=60, latency_ms=300, status=status, local_date=TODAY,
+        rationale="Nearest open milestone.",
+        suggested_action="Take 20 minutes today.",
+        source="llm",
+        model="stand-in-model",
+        prompt_version="nudges/system@1+nudges/user@1",
+        tokens_in=400,
+        tokens_out=60,
+        latency_ms=300,
+        status=status,
+        local_date=TODAY,
         **fields,
     )
     session.add(nudge)
@@ -54,12 +72,30 @@ async def add_nudge(
 async def build_nudge_world(session: AsyncSession) -> NudgeWorld:
     world = await build_world(session)
     shared = world.shared_goal.id or 0
-    sent = await add_nudge(session, world, member_id=world.leader.id or 0, goal_id=shared,
-                           status=NudgeStatus.sent, key="w:sent")
-    draft = await add_nudge(session, world, member_id=world.leader.id or 0, goal_id=shared,
-                            status=NudgeStatus.draft, key="w:draft")
-    other = await add_nudge(session, world, member_id=world.other_leader.id or 0,
-                            goal_id=world.other_goal.id or 0, status=NudgeStatus.sent,
-                            key="w:other", cohort_id=world.other_cohort.id)
+    sent = await add_nudge(
+        session,
+        world,
+        member_id=world.leader.id or 0,
+        goal_id=shared,
+        status=NudgeStatus.sent,
+        key="w:sent",
+    )
+    draft = await add_nudge(
+        session,
+        world,
+        member_id=world.leader.id or 0,
+        goal_id=shared,
+        status=NudgeStatus.draft,
+        key="w:draft",
+    )
+    other = await add_nudge(
+        session,
+        world,
+        member_id=world.other_leader.id or 0,
+        goal_id=world.other_goal.id or 0,
+        status=NudgeStatus.sent,
+        key="w:other",
+        cohort_id=world.other_cohort.id,
+    )
     await session.commit()
     return NudgeWorld(world=world, sent=sent, draft=draft, other=other)
