@@ -40,7 +40,7 @@ log = logging.getLogger("coachbot.checkins")
 
 Sessions = async_sessionmaker[AsyncSession]
 Tick = Callable[..., Awaitable[int]]
-GroupKey = tuple[int, str, date, str]
+GroupKey = tuple[int, str, date]
 
 
 async def _sweep(sessions: Sessions, plans: Sequence[SchedulePlan], now: datetime,
@@ -91,29 +91,27 @@ class CheckinSweep:
 
     @staticmethod
     def _key(plan: SchedulePlan, candidate: Candidate) -> GroupKey:
-        return (plan.schedule.id or 0, candidate.timezone, candidate.occurrence.local_date,
-                candidate.status.value)
+        return (plan.schedule.id or 0, candidate.timezone, candidate.occurrence.local_date)
 
-    def _recheck_at(self, key: GroupKey, settled_at: datetime) -> datetime | None:
-        if key[3] == CheckinStatus.dropped.value:
-            return None  # a missed occurrence is recorded once; nobody joins it later
+    def _recheck_at(self, key: GroupKey, settled_at: datetime) -> datetime:
         # Spread the re-checks of groups settled together (on a start) over the interval.
         spread = int(hashlib.blake2b(repr(key).encode(), digest_size=2).hexdigest(), 16)
         return settled_at + self.recheck_after * (0.5 + spread / 0x10000)
 
+    def _due(self, key: GroupKey, candidate: Candidate, now: datetime) -> bool:
+        settled_at = self._settled.get(key)
+        if settled_at is None:
+            return True
+        if candidate.status is CheckinStatus.dropped:
+            # Settled while open (or already recorded as missed): its window has closed,
+            # so nobody can join it any more.
+            return False
+        return self._recheck_at(key, settled_at) <= now
+
     def _choose(self, now: datetime) -> Callable[[SchedulePlan, list[Candidate]],
                                                   list[Candidate]]:
         def choose(plan: SchedulePlan, found: list[Candidate]) -> list[Candidate]:
-            chosen = []
-            for candidate in found:
-                settled_at = self._settled.get(self._key(plan, candidate))
-                if settled_at is None:
-                    chosen.append(candidate)
-                    continue
-                again = self._recheck_at(self._key(plan, candidate), settled_at)
-                if again is not None and again <= now:
-                    chosen.append(candidate)
-            return chosen
+            return [c for c in found if self._due(self._key(plan, c), c, now)]
         return choose
 
     def _remember(self, now: datetime) -> Callable[[SchedulePlan, list[Candidate]], None]:

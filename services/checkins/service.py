@@ -18,13 +18,20 @@ from services.checkins.models import (
     CheckinPublic,
     CheckinSchedule,
     CheckinStatus,
+    CohortHoliday,
 )
-from services.checkins.schedule import snooze_until, zone_or_none
-from services.checkins.sweep import invite_key, reminder_key
+from services.checkins.schedule import next_occurrence, snooze_until, zone_or_none
+from services.checkins.sweep import invite_key, reminder_key, rules_for
 from services.delivery.service import cancel
 from services.errors import Conflict, Invalid, NotFound, NotPermitted
 from services.pagination import Page, paginate
-from services.people.models import Cohort, Member
+from services.people.models import (
+    Cohort,
+    Enrollment,
+    EnrollmentRole,
+    EnrollmentStatus,
+    Member,
+)
 from services.privacy.service import record_read
 
 # Statuses a leader can still act on (answer, skip, snooze).
@@ -189,3 +196,67 @@ async def record_message(
         .execution_options(synchronize_session=False)
     )
     await session.exec(statement)
+
+
+@dataclass(frozen=True)
+class NextCheckin:
+    """What the leader's Home tab says about check-ins: one open now, or the next one."""
+
+    title: str
+    at: datetime
+    open_now: bool
+    checkin_id: int | None = None
+
+
+async def next_checkin(
+    *, session: AsyncSession, member_id: int, now: datetime
+) -> NextCheckin | None:
+    """The leader's open check-in (closing soonest), else their next scheduled one."""
+    open_row = (
+        await session.exec(
+            select(Checkin, CheckinSchedule)
+            .join(CheckinSchedule, col(CheckinSchedule.id) == Checkin.schedule_id)
+            .where(Checkin.member_id == member_id, col(Checkin.status).in_(OPEN),
+                   col(Checkin.expires_at) > now)
+            .order_by(col(Checkin.expires_at))
+        )
+    ).first()
+    if open_row is not None:
+        checkin, schedule = open_row
+        return NextCheckin(title=schedule.name, at=checkin.expires_at, open_now=True,
+                           checkin_id=checkin.id)
+    return await _next_scheduled(session, member_id, now)
+
+
+async def _next_scheduled(session: AsyncSession, member_id: int,
+                          now: datetime) -> NextCheckin | None:
+    member = await session.get(Member, member_id)
+    if member is None:
+        return None
+    rows = (
+        await session.exec(
+            select(CheckinSchedule, Cohort, Enrollment)
+            .join(Cohort, col(Cohort.id) == CheckinSchedule.cohort_id)
+            .join(Enrollment, col(Enrollment.cohort_id) == CheckinSchedule.cohort_id)
+            .where(Enrollment.member_id == member_id, Enrollment.role == EnrollmentRole.leader,
+                   Enrollment.status != EnrollmentStatus.left,
+                   col(CheckinSchedule.active).is_(True))
+        )
+    ).all()
+    soonest: NextCheckin | None = None
+    for schedule, cohort, enrollment in rows:
+        zone = zone_or_none(member.timezone) or zone_or_none(cohort.timezone) or zone_or_none(
+            "UTC")
+        assert zone is not None
+        after = now
+        if enrollment.status == EnrollmentStatus.paused:
+            if enrollment.paused_until is None:
+                continue
+            after = max(now, datetime.combine(enrollment.paused_until, datetime.min.time(),
+                                              tzinfo=zone))
+        holidays = (await session.exec(select(col(CohortHoliday.day)).where(
+            CohortHoliday.cohort_id == cohort.id))).all()
+        found = next_occurrence(rules_for(schedule, holidays), zone, after=after)
+        if found is not None and (soonest is None or found.due_at < soonest.at):
+            soonest = NextCheckin(title=schedule.name, at=found.due_at, open_now=False)
+    return soonest

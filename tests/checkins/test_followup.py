@@ -18,7 +18,7 @@ from services.auth.service import actor_for
 from services.checkins.answers import submit_answers
 from services.checkins.jobs import checkin_followup_tick, checkin_sweep_tick
 from services.checkins.models import AnswerIn, AnswersSubmit, Checkin, CheckinStatus
-from services.checkins.service import snooze_checkin
+from services.checkins.service import next_checkin, snooze_checkin
 from services.db import transaction
 from services.delivery.models import Delivery, DeliveryState
 from services.people.models import Member
@@ -143,3 +143,18 @@ async def test_a_snooze_past_the_window_stretches_it(
                                        until="tomorrow", now=DUE + timedelta(minutes=10))
     assert snoozed.snoozed_until == DUE + timedelta(days=1)
     assert snoozed.expires_at == DUE + timedelta(days=1, minutes=180)
+
+
+async def test_next_checkin_for_the_home_tab(
+    leader: Member, session: AsyncSession, sessions: Sessions
+) -> None:
+    async with sessions() as work:
+        upcoming = await next_checkin(session=work, member_id=leader.id or 0,
+                                      now=DUE - timedelta(hours=1))
+    assert upcoming is not None and not upcoming.open_now and upcoming.at == DUE
+    await tick(sessions, DUE)
+    async with sessions() as work:
+        current = await next_checkin(session=work, member_id=leader.id or 0,
+                                     now=DUE + timedelta(minutes=1))
+    assert current is not None and current.open_now
+    assert current.at == DUE + timedelta(minutes=180)
