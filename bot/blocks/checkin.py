@@ -25,7 +25,10 @@ START: Final = "checkin_start"
 SKIP: Final = "checkin_skip"
 SNOOZE_HOUR: Final = "checkin_snooze_hour"
 SNOOZE_TOMORROW: Final = "checkin_snooze_tomorrow"
+PAUSE: Final = "checkin_pause"
 MODAL: Final = "checkin_modal"
+PAUSE_MODAL: Final = "checkin_pause_modal"
+PAUSE_BLOCK: Final = "until"
 PRIVATE_BLOCK: Final = "private"
 MILESTONE_STATUSES: Final = (
     ("open", "Not started"), ("in_progress", "In progress"), ("done", "Done"),
@@ -64,6 +67,7 @@ def invite_blocks(view: InviteView, *, reminder: int | None = None) -> JSON:
         button(text="Snooze 1 hour", action_id=SNOOZE_HOUR, value=value),
         button(text="Tomorrow", action_id=SNOOZE_TOMORROW, value=value),
         button(text="Skip this one", action_id=SKIP, value=value),
+        button(text="Pause…", action_id=PAUSE, value=value),
     ]))
     prefix = "Reminder: " if reminder else ""
     return {"text": truncate(escape(f"{prefix}{view.title}: {summary}"), MESSAGE_TEXT),
@@ -182,6 +186,22 @@ def checkin_modal(form: CheckinForm, *, channel: str | None, ts: str | None) -> 
         "title": plain_text(form.title, limit=24), "submit": plain_text("Send", limit=24),
         "close": plain_text("Cancel", limit=24), "private_metadata": json.dumps(metadata),
         "blocks": blocks,
+    }
+
+
+def pause_modal(*, earliest: str) -> JSON:
+    """Pause check-ins (and nudges) until a date."""
+    return {
+        "type": "modal", "callback_id": PAUSE_MODAL,
+        "title": plain_text("Pause check-ins", limit=24), "submit": plain_text("Pause", limit=24),
+        "close": plain_text("Cancel", limit=24),
+        "blocks": [
+            _input(PAUSE_BLOCK, "Pause until", {
+                "type": "datepicker", "initial_date": earliest,
+                "placeholder": plain_text("Pick a date", limit=150)}, optional=False),
+            context(texts=["Check-ins start again on that date. `/coach resume` ends the "
+                           "pause sooner."]),
+        ],
     }
 
 

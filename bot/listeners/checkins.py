@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
+from datetime import UTC, date, timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -19,9 +20,11 @@ from bot.context import leader_actor, unit_of_work
 from services.checkins.answers import Answered, InvalidAnswers, checkin_form, submit_answers
 from services.checkins.models import AnswerIn, AnswersSubmit
 from services.checkins.reviews import ReviewPost, record_thread, relay_for, review_posts
+from services.checkins.schedule import zone_or_none
 from services.checkins.service import record_message, skip_checkin, snooze_checkin
 from services.db import utcnow
 from services.errors import DomainError, Invalid
+from services.people.enrollments import pause_self
 from services.people.models import Member
 
 log = logging.getLogger("coachbot.slack")
@@ -83,6 +86,37 @@ async def snooze(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
     line = blocks.Markup(
         f"Snoozed. It comes back {blocks.slack_date(back, back.strftime('%H:%M UTC'))}.")
     await _replace(client, body, line, snoozed=checkin.id)
+
+
+async def pause(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient,
+                context: AsyncBoltContext) -> None:
+    """Ask until when to pause."""
+    await ack()
+    member: Member = context["member"]
+    tomorrow = utcnow().astimezone(zone_or_none(member.timezone) or UTC).date() + timedelta(
+        days=1)
+    await client.views_open(trigger_id=body["trigger_id"],
+                            view=blocks.pause_modal(earliest=tomorrow.isoformat()))
+
+
+async def submit_pause(ack: AsyncAck, view: dict[str, Any], context: AsyncBoltContext) -> None:
+    """Pause the leader's enrolments until the chosen date, or say why not (inline)."""
+    member: Member = context["member"]
+    state = (view.get("state") or {}).get("values", {}).get(blocks.PAUSE_BLOCK, {})
+    chosen = (state.get("value") or {}).get("selected_date")
+    today = utcnow().astimezone(zone_or_none(member.timezone) or UTC).date()
+    try:
+        until = date.fromisoformat(chosen or "")
+        async with unit_of_work(context) as session:
+            await pause_self(session=session, member_id=member.id or 0, until=until,
+                             today=today)
+    except ValueError:
+        await ack(response_action="errors", errors={blocks.PAUSE_BLOCK: "Pick a date."})
+        return
+    except DomainError as error:
+        await ack(response_action="errors", errors={blocks.PAUSE_BLOCK: error.detail})
+        return
+    await ack()
 
 
 async def _replace(client: AsyncWebClient, body: dict[str, Any], line: str,
@@ -260,5 +294,7 @@ def register(app: AsyncApp) -> None:
     app.action(blocks.SKIP)(skip)
     app.action(blocks.SNOOZE_HOUR)(snooze)
     app.action(blocks.SNOOZE_TOMORROW)(snooze)
+    app.action(blocks.PAUSE)(pause)
     app.view(blocks.MODAL)(submit)
+    app.view(blocks.PAUSE_MODAL)(submit_pause)
     app.event("message")(direct_message)

@@ -8,6 +8,7 @@ import json
 import time
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -21,6 +22,7 @@ from bot.sandbox import SlackSandbox
 from services.checkins.models import Checkin, CheckinAnswer, CheckinStatus, ReviewThread
 from services.db import utcnow
 from services.delivery.models import Delivery, DeliveryState
+from services.people.models import Enrollment, EnrollmentStatus
 from services.plans.models import Milestone, MilestoneStatus, ProgressSource, ProgressUpdate
 from tests.checkins.slack_world import (
     CoachedLeader,
@@ -30,7 +32,15 @@ from tests.checkins.slack_world import (
     invitation,
     sweep_and_deliver,
 )
-from tests.slack.conftest import COACH, LEADER, SlackUser, eventually, selected, text_input
+from tests.slack.conftest import (
+    COACH,
+    LEADER,
+    SlackUser,
+    date_input,
+    eventually,
+    selected,
+    text_input,
+)
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -274,3 +284,24 @@ async def test_other_direct_messages_are_acknowledged_and_ignored(
         response = await leader.event(event)
         assert response.status_code == 200
     assert not sandbox.calls("chat.postMessage")
+
+
+async def test_pause_until_a_date_from_the_invitation(
+    world: CoachedLeader, leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession,
+    sessions: Sessions,
+) -> None:
+    await sweep_and_deliver(sessions, sandbox)
+    sandbox.clear_calls()
+    await press(leader, sandbox, invitation(sandbox, LEADER), blocks.PAUSE)
+    opened = await eventually(lambda: sandbox.calls("views.open"))
+    view = opened[-1].args["view"]
+    assert view["callback_id"] == blocks.PAUSE_MODAL
+    today = utcnow().astimezone(ZoneInfo("America/New_York")).date()
+    refused = await leader.submit(view, {"until": date_input(today.isoformat())})
+    assert "after today" in json.dumps(refused.json()["errors"])
+    until = today + timedelta(days=10)
+    accepted = await leader.submit(view, {"until": date_input(until.isoformat())})
+    assert accepted.status_code == 200 and not accepted.content
+    enrollment = (await session.exec(select(Enrollment).where(
+        Enrollment.member_id == world.leader.id))).one()
+    assert enrollment.status == EnrollmentStatus.paused and enrollment.paused_until == until
