@@ -16,7 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.config import Settings
 from services.platform.models import slack_oauth_states
 
-SCOPES = ("chat:write", "commands", "im:write", "im:history", "users:read", "users:read.email")
+SCOPES = (
+    "chat:write",
+    "commands",
+    "im:write",
+    "im:history",
+    "mpim:write",
+    "mpim:history",
+    "users:read",
+    "users:read.email",
+)
 STATE_EXPIRATION_SECONDS = 600
 
 

@@ -13,6 +13,7 @@ from bot.blocks import broadcast as broadcast_blocks
 from bot.blocks import checkin as checkin_blocks
 from bot.blocks import circle as circle_blocks
 from bot.blocks import nudge as nudge_blocks
+from bot.circle_dm import CircleGroupDMs
 from bot.messenger import SlackMessenger, slack_client
 from bot.pacing import WorkspacePacer
 from bot.render import Renderers, default_renderers
@@ -74,8 +75,9 @@ class BackgroundWork:
         """Start sending what the outbox holds."""
         settings = self.settings
         self._http = aiohttp.ClientSession()
+        client = slack_client(token=self.token, base_url=self.api_url, session=self._http)
         messenger = SlackMessenger(
-            client=slack_client(token=self.token, base_url=self.api_url, session=self._http),
+            client=client,
             renderers=all_renderers(),
             sessions=self.sessions,
             pacer=WorkspacePacer(
@@ -85,8 +87,15 @@ class BackgroundWork:
             ),
             call_timeout=settings.slack_timeout_seconds,
         )
+        # Circle intros go to group DMs that Slack opens first; everything else passes through.
+        group_dms = CircleGroupDMs(
+            inner=messenger,
+            client=client,
+            sessions=self.sessions,
+            call_timeout=settings.slack_timeout_seconds,
+        )
         self.delivery = DeliveryWorker(
-            sessions=self.sessions, messenger=messenger, concurrency=settings.delivery_concurrency
+            sessions=self.sessions, messenger=group_dms, concurrency=settings.delivery_concurrency
         )
         await self.delivery.start()
         log.info("delivery worker %s started", self.delivery.worker_id)
