@@ -1,24 +1,27 @@
 """The nudge sweep: every minute, draft and send (or queue) the nudges that are due.
 
-No transaction stays open while a model is drafting: each leader's context is read in one
-short transaction, drafted outside it, and recorded in another. Each leader fails alone.
+No transaction stays open while a model is drafting: contexts are read fifty leaders at a
+time in short transactions, each draft is made outside any, and each nudge is recorded in
+a transaction of its own. Each leader fails alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.db import transaction
 from services.llm import NudgeDrafter, OfflineDrafter
 from services.nudges.drafting import NudgeOutcome, draft_nudge
+from services.nudges.schema import NudgeContext
 from services.nudges.service import audience_for, record_nudge, scheduled_key
-from services.nudges.sources import load_context, workspace_names
+from services.nudges.sources import Request, load_context, load_contexts, workspace_names
 from services.nudges.timing import DueLeader, due_leaders
 from services.people.models import Member
 
@@ -28,6 +31,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_PARALLEL = 16
 # At most this many leaders per sweep; the rest are still due at the next one.
 DEFAULT_BATCH = 2000
+# Leaders whose contexts are read in one transaction (four queries).
+CONTEXT_CHUNK = 50
 
 
 async def nudge_tick(
@@ -51,21 +56,68 @@ async def nudge_tick(
     slots = asyncio.Semaphore(parallel)
     offline = fallback or OfflineDrafter()
 
-    async def one(target: DueLeader) -> int:
-        async with slots:
-            try:
-                nudged = await nudge_leader(
-                    sessions=sessions, target=target, now=now, drafter=drafter,
-                    fallback=offline, names=names[target.workspace_id],
-                    dedupe_key=scheduled_key(member_id=target.member_id,
-                                             local_date=target.local_date),
-                )
-            except Exception:
-                logger.exception("nudge for member %s failed", target.member_id)
+    async def one(target: DueLeader, context: NudgeContext) -> int:
+        try:
+            outcome = await draft_nudge(context=context, drafter=drafter, fallback=offline)
+            if outcome is None:
                 return 0
-            return 1 if nudged is not None else 0
+            key = scheduled_key(member_id=target.member_id, local_date=target.local_date)
+            async with transaction(sessions) as session:
+                nudge = await record_nudge(session=session, target=target, outcome=outcome,
+                                           dedupe_key=key, now=now)
+            return 1 if nudge is not None else 0
+        except Exception:
+            logger.exception("nudge for member %s failed", target.member_id)
+            return 0
+        finally:
+            slots.release()
 
-    return sum(await asyncio.gather(*(one(target) for target in due)))
+    tasks: list[asyncio.Task[int]] = []
+    # Contexts are read a chunk at a time while earlier drafts are under way; a chunk is
+    # only read once there is room for its drafts, so reads never run far ahead.
+    for chunk in _chunks(due, CONTEXT_CHUNK):
+        contexts = await _contexts(sessions=sessions, chunk=chunk, now=now, names=names)
+        for target in chunk:
+            context = contexts.get(target.member_id)
+            if context is None:
+                continue
+            await slots.acquire()
+            tasks.append(asyncio.create_task(one(target, context)))
+    return sum(await asyncio.gather(*tasks))
+
+
+async def _contexts(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    chunk: Sequence[DueLeader],
+    now: datetime,
+    names: Mapping[int, Mapping[int, str]],
+) -> dict[int, NudgeContext]:
+    """The chunk's contexts by member id; a chunk that cannot be read is skipped, logged."""
+    try:
+        async with transaction(sessions) as session:
+            members = {
+                m.id: m for m in (await session.exec(
+                    select(Member).where(col(Member.id).in_([t.member_id for t in chunk]))
+                )).all()
+            }
+            contexts: dict[int, NudgeContext] = {}
+            for workspace_id in {t.workspace_id for t in chunk}:
+                requests = [
+                    Request(members[t.member_id], t.local_date, audience_for(t))
+                    for t in chunk if t.workspace_id == workspace_id and t.member_id in members
+                ]
+                contexts |= await load_contexts(session=session, requests=requests, now=now,
+                                                names=names[workspace_id])
+            return contexts
+    except Exception:
+        logger.exception("reading nudge contexts for %s leaders failed", len(chunk))
+        return {}
+
+
+def _chunks(items: Sequence[DueLeader], size: int) -> Iterator[Sequence[DueLeader]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 async def draft_for(

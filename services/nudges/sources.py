@@ -1,15 +1,18 @@
 """Read one leader's own plan rows and check-in answers into a nudge context.
 
-Every query here is keyed by the leader's member id (goals, progress and check-ins are the
-leader's own); `build_nudge_context` then drops anything else a caller might pass and what
-the audience may not read. Names of other workspace members are loaded only to check drafts.
+Every query here is keyed by leaders' member ids and every row is grouped back to its own
+leader (goals, progress and check-ins are the leader's own); `build_nudge_context` then drops
+anything else a caller might pass and what the audience may not read. Names of other
+workspace members are loaded only to check drafts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,6 +39,8 @@ from services.plans.models import (
 # Notes older than this rarely say anything about this week; the budget trims further.
 NOTE_WINDOW = timedelta(days=60)
 NOTES_PER_KIND = 40
+
+T = TypeVar("T")
 
 
 async def workspace_names(*, session: AsyncSession, workspace_id: int) -> dict[int, str]:
@@ -65,6 +70,15 @@ def first_name(name: str) -> str:
     return words[0] if words else "there"
 
 
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One leader to build a context for: on which local date, for which audience."""
+
+    member: Member
+    local_date: date
+    audience: Audience
+
+
 async def load_context(
     *,
     session: AsyncSession,
@@ -75,33 +89,64 @@ async def load_context(
     names: Mapping[int, str] | None = None,
 ) -> NudgeContext:
     """The nudge context for one leader: only their own rows the audience may read."""
-    leader_id = member.id or 0
+    contexts = await load_contexts(
+        session=session, requests=[Request(member, local_date, audience)], now=now, names=names
+    )
+    return contexts[member.id or 0]
+
+
+async def load_contexts(
+    *,
+    session: AsyncSession,
+    requests: Sequence[Request],
+    now: datetime,
+    names: Mapping[int, str] | None = None,
+) -> dict[int, NudgeContext]:
+    """Contexts for many leaders of one workspace in four queries, by member id."""
+    if not requests:
+        return {}
     if names is None:
-        names = await workspace_names(session=session, workspace_id=member.workspace_id)
-    goals = await _goals(session, leader_id)
-    goal_ids = [g.id for g in goals]
-    milestones = await _milestones(session, goal_ids)
+        names = await workspace_names(session=session, workspace_id=requests[0].member.workspace_id)
+    leader_ids = [r.member.id or 0 for r in requests]
+    goals = await _goals(session, leader_ids)
+    milestones = await _milestones(session, [g.id for g in goals])
     by_goal = {g.id: g for g in goals}
     since = now - NOTE_WINDOW
     notes = [
-        *await _progress(session, leader_id, by_goal, since),
-        *await _answers(session, leader_id, {m.id: m.goal_id for m in milestones}, since),
+        *await _progress(session, leader_ids, by_goal, since),
+        *await _answers(
+            session, leader_ids,
+            {m.id: (m.goal_id, by_goal[m.goal_id].member_id) for m in milestones}, since,
+        ),
     ]
-    return build_nudge_context(
-        leader_id=leader_id,
-        first_name=first_name(member.name),
-        local_date=local_date,
-        goals=goals,
-        milestones=milestones,
-        notes=notes,
-        other_people=other_people(names, leader_id=leader_id),
-        audience=audience,
-    )
+    goals_of = _group(goals, lambda g: g.member_id)
+    milestones_of = _group(milestones, lambda m: by_goal[m.goal_id].member_id)
+    notes_of = _group(notes, lambda n: n.member_id)
+    return {
+        request.member.id or 0: build_nudge_context(
+            leader_id=request.member.id or 0,
+            first_name=first_name(request.member.name),
+            local_date=request.local_date,
+            goals=goals_of.get(request.member.id or 0, []),
+            milestones=milestones_of.get(request.member.id or 0, []),
+            notes=notes_of.get(request.member.id or 0, []),
+            other_people=other_people(names, leader_id=request.member.id or 0),
+            audience=request.audience,
+        )
+        for request in requests
+    }
 
 
-async def _goals(session: AsyncSession, leader_id: int) -> list[GoalFacts]:
+def _group(items: Iterable[T], key: Callable[[T], int]) -> dict[int, list[T]]:
+    grouped: dict[int, list[T]] = defaultdict(list)
+    for item in items:
+        grouped[key(item)].append(item)
+    return grouped
+
+
+async def _goals(session: AsyncSession, leader_ids: Sequence[int]) -> list[GoalFacts]:
     rows = await session.exec(
-        select(Goal).where(Goal.member_id == leader_id).order_by(col(Goal.id))
+        select(Goal).where(col(Goal.member_id).in_(leader_ids)).order_by(col(Goal.id))
     )
     return [
         GoalFacts(
@@ -137,22 +182,37 @@ async def _milestones(session: AsyncSession, goal_ids: Sequence[int]) -> list[Mi
     ]
 
 
+def _newest(rows: Iterable[T], member_of: Callable[[T], int]) -> list[T]:
+    """At most NOTES_PER_KIND rows per member, from rows already ordered newest first."""
+    kept: list[T] = []
+    counts: dict[int, int] = defaultdict(int)
+    for row in rows:
+        member_id = member_of(row)
+        if counts[member_id] < NOTES_PER_KIND:
+            counts[member_id] += 1
+            kept.append(row)
+    return kept
+
+
 async def _progress(
-    session: AsyncSession, leader_id: int, goals: Mapping[int, GoalFacts], since: datetime
+    session: AsyncSession,
+    leader_ids: Sequence[int],
+    goals: Mapping[int, GoalFacts],
+    since: datetime,
 ) -> list[NoteFacts]:
     if not goals:
         return []
     rows = await session.exec(
         select(ProgressUpdate)
         .where(
-            ProgressUpdate.member_id == leader_id,
+            col(ProgressUpdate.member_id).in_(leader_ids),
             col(ProgressUpdate.goal_id).in_(list(goals)),
             col(ProgressUpdate.created_at) >= since,
         )
         .order_by(col(ProgressUpdate.created_at).desc())
-        .limit(NOTES_PER_KIND)
     )
-    # A progress update is as visible as the goal it belongs to.
+    # A progress update is as visible as the goal it belongs to, and is its leader's only
+    # when the goal is theirs too.
     return [
         NoteFacts(
             member_id=update.member_id,
@@ -162,22 +222,25 @@ async def _progress(
             goal_id=update.goal_id,
             confidence=update.confidence,
         )
-        for update in rows.all()
+        for update in _newest(rows.all(), lambda u: u.member_id)
+        if goals[update.goal_id].member_id == update.member_id
     ]
 
 
 async def _answers(
-    session: AsyncSession, leader_id: int, milestone_goals: Mapping[int, int], since: datetime
+    session: AsyncSession,
+    leader_ids: Sequence[int],
+    milestone_goals: Mapping[int, tuple[int, int]],
+    since: datetime,
 ) -> list[NoteFacts]:
     rows = await session.exec(
         select(CheckinAnswer, Checkin)
         .join(Checkin, col(Checkin.id) == CheckinAnswer.checkin_id)
-        .where(Checkin.member_id == leader_id, col(CheckinAnswer.created_at) >= since)
+        .where(col(Checkin.member_id).in_(leader_ids), col(CheckinAnswer.created_at) >= since)
         .order_by(col(CheckinAnswer.created_at).desc())
-        .limit(NOTES_PER_KIND)
     )
     notes = []
-    for answer, checkin in rows.all():
+    for answer, checkin in _newest(rows.all(), lambda pair: pair[1].member_id):
         text = answer.text if answer.text else (
             str(answer.number) if answer.number is not None else None
         )
@@ -189,11 +252,18 @@ async def _answers(
                 text=text,
                 recorded_at=answer.created_at,
                 visibility=_visibility(answer.visibility),
-                goal_id=milestone_goals.get(answer.milestone_id or 0),
+                goal_id=_own_goal(milestone_goals, answer.milestone_id, checkin.member_id),
                 question=_question_text(checkin.questions, answer.question_id),
             )
         )
     return notes
+
+
+def _own_goal(
+    milestone_goals: Mapping[int, tuple[int, int]], milestone_id: int | None, member_id: int
+) -> int | None:
+    goal_id, owner = milestone_goals.get(milestone_id or 0, (None, None))
+    return goal_id if owner == member_id else None
 
 
 def _visibility(value: str) -> Visibility:

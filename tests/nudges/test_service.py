@@ -291,3 +291,37 @@ async def test_every_due_leader_gets_their_own_goal(
     async with sessions() as read:
         rows = (await read.exec(select(Nudge).where(Nudge.member_id == program.other.id))).all()
     assert [n.goal_id for n in rows] == [program.other_goal.id]
+
+
+async def test_contexts_read_together_keep_each_leader_to_their_own(
+    session: AsyncSession,
+) -> None:
+    from services.nudges.sources import Request, load_contexts
+    from tests.factories.plans import make_progress
+
+    program = await make_program(session)
+    await make_progress(session, program.goal, note="Maya's note", created_at=NOW)
+    await make_progress(session, program.other_goal, note="Omar's note", created_at=NOW)
+    checkin = await make_checkin(session, program.other, program.cohort, answers={
+        "q1": "Omar about Maya's milestone"}, answered_at=NOW - timedelta(hours=1))
+    from services.checkins.models import CheckinAnswer
+
+    answer = (await session.exec(
+        select(CheckinAnswer).where(CheckinAnswer.checkin_id == checkin.id)
+    )).one()
+    answer.milestone_id = program.milestone.id  # a stray link to someone else's milestone
+    session.add(answer)
+    await session.flush()
+    contexts = await load_contexts(session=session, now=NOW, requests=[
+        Request(program.leader, TODAY, Audience.leader),
+        Request(program.other, TODAY, Audience.coach_review),
+    ])
+    maya, omar = contexts[program.leader.id or 0], contexts[program.other.id or 0]
+    assert {g.id for g in maya.goals} == {program.goal.id, program.private_goal.id}
+    assert [n.text for n in maya.notes] == ["Maya's note"]
+    assert {g.id for g in omar.goals} == {program.other_goal.id}
+    assert {m.id for m in omar.milestones} == {program.other_milestone.id}
+    assert [(n.text, n.goal_id) for n in omar.notes] == [
+        ("Omar's note", program.other_goal.id), ("Omar about Maya's milestone", None)
+    ]
+    assert "Maya Patel" in omar.other_people and "Omar Haddad" not in omar.other_people
