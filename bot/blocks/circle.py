@@ -36,7 +36,7 @@ from services.circles.mine import (
     round_series,
     series_name,
 )
-from services.circles.models import MetAnswer
+from services.circles.models import MetAnswer, ParticipantStatus, ParticipationPublic
 from services.circles.rounds import INTRO_KIND, UNMATCHED_KIND
 from services.errors import DomainError
 from services.prompts import render_prompt
@@ -53,6 +53,14 @@ MET_LABELS: Final = {
 }
 COMMIT: Final = "circle_commit"
 RESUME: Final = "circle_resume"
+PREFERENCES: Final = "circle_preferences"
+PREFERENCES_MODAL: Final = "circle_preferences_modal"
+BLOCKS_BLOCK: Final = "blocks"
+STATUS_LABELS: Final = {
+    ParticipantStatus.active: "Count me in",
+    ParticipantStatus.paused: "Pause",
+    ParticipantStatus.opted_out: "Opt out",
+}
 COMMIT_MODAL: Final = "circle_commitment_modal"
 COMMITMENT_BLOCK: Final = "commitment"
 GOAL_BLOCK: Final = "goal"
@@ -196,6 +204,54 @@ def unmatched_blocks(*, series: str, number: int) -> JSON:
                   "you are in the draw again next round.", number=number, series=series)
     return {"text": _fallback(f"No circle for you this round of {series}."),
             "blocks": [section(text=text)]}
+
+
+def series_block_id(series_id: int) -> str:
+    return f"series_{series_id}"
+
+
+def until_block_id(series_id: int) -> str:
+    return f"until_{series_id}"
+
+
+def preferences_modal(*, series: list[ParticipationPublic], blocked: list[str]) -> JSON:
+    """How the leader takes part in each series, and their private "don't match me with"."""
+    blocks: list[JSON] = []
+    for each in series[:10]:
+        choices = [option(text=label, value=status.value)
+                   for status, label in STATUS_LABELS.items()]
+        select: JSON = {"type": "static_select", "action_id": "value", "options": choices,
+                        "initial_option": next(c for c in choices if c["value"] == each.status)}
+        until: JSON = {"type": "datepicker", "action_id": "value",
+                       "placeholder": plain_text("Until I come back", limit=150)}
+        if each.paused_until is not None:
+            until["initial_date"] = each.paused_until.isoformat()
+        blocks += [
+            {"type": "input", "block_id": series_block_id(each.series_id), "element": select,
+             "label": plain_text(each.series_name, limit=2000)},
+            {"type": "input", "block_id": until_block_id(each.series_id), "element": until,
+             "optional": True, "label": plain_text("Paused until", limit=2000)},
+        ]
+    if not series:
+        blocks.append(section(text=Markup("You are not in a circle series yet.")))
+    people: JSON = {"type": "multi_users_select", "action_id": "value",
+                    "placeholder": plain_text("Choose people", limit=150)}
+    if blocked:
+        people["initial_users"] = blocked[:100]
+    blocks += [
+        {"type": "input", "block_id": BLOCKS_BLOCK, "element": people, "optional": True,
+         "label": plain_text("Never put me in a circle with", limit=2000)},
+        context(texts=["Only you can see this list. Nobody on it is told, and no circle "
+                       "says why it was formed the way it was."]),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": PREFERENCES_MODAL,
+        "title": plain_text("Peer circles", limit=24),
+        "submit": plain_text("Save", limit=24),
+        "close": plain_text("Cancel", limit=24),
+        "blocks": blocks,
+    }
 
 
 # --- outbox renderers ----------------------------------------------------------------------

@@ -4,7 +4,9 @@ the follow-up (or the pause note) in place."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
@@ -14,25 +16,45 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import JSON
 from bot.blocks.circle import (
+    BLOCKS_BLOCK,
     COMMIT,
     COMMIT_MODAL,
     COMMITMENT_BLOCK,
     GOAL_BLOCK,
     MET_ACTIONS,
+    PREFERENCES,
+    PREFERENCES_MODAL,
     RESUME,
     commitment_modal,
     followup_blocks,
     paused_blocks,
+    preferences_modal,
+    series_block_id,
+    until_block_id,
 )
 from bot.context import leader_actor, member_of, unit_of_work
 from services.circles.followups import record_followup
 from services.circles.mine import followup_message, series_name
 from services.circles.models import FollowupAnswer, ParticipantStatus, ParticipationUpdate
-from services.circles.service import set_participation
+from services.circles.service import (
+    blocked_slack_ids,
+    my_participation,
+    replace_blocks,
+    set_participation,
+)
 from services.db import utcnow
 from services.errors import DomainError, Invalid
 
 FIELD_BLOCKS = {"commitment": COMMITMENT_BLOCK, "goal_id": GOAL_BLOCK}
+
+
+class InlineError(Exception):
+    """One modal input to mark, with what to say (the transaction is rolled back)."""
+
+    def __init__(self, block_id: str, detail: str) -> None:
+        super().__init__(detail)
+        self.block_id = block_id
+        self.detail = detail
 
 
 def _int(value: object) -> int:
@@ -152,10 +174,68 @@ async def resume(
                   paused_blocks(series=name, series_id=series_id, misses=0, resumed=True))
 
 
+async def open_preferences(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """Open the leader's circle preferences: taking part, pausing, and their block list."""
+    await ack()
+    async with unit_of_work(context) as session:
+        actor = await leader_actor(session, context)
+        series = await my_participation(session=session, actor=actor)
+        blocked = await blocked_slack_ids(session=session, actor=actor)
+    await client.views_open(trigger_id=body["trigger_id"],
+                            view=preferences_modal(series=series, blocked=blocked))
+
+
+def _state(view: dict[str, Any], block_id: str) -> dict[str, Any]:
+    state: dict[str, Any] = view.get("state", {}).get("values", {}).get(block_id, {})
+    return state.get("value") or {}
+
+
+def _local_today(context: AsyncBoltContext) -> date:
+    try:
+        return utcnow().astimezone(ZoneInfo(member_of(context).timezone)).date()
+    except (KeyError, ValueError):
+        return utcnow().date()
+
+
+async def submit_preferences(
+    ack: AsyncAck, view: dict[str, Any], context: AsyncBoltContext
+) -> None:
+    """Save how the leader takes part in each series and who they are never matched with."""
+    today = _local_today(context)
+    blocked = [str(u) for u in _state(view, BLOCKS_BLOCK).get("selected_users") or []]
+    try:
+        async with unit_of_work(context) as session:
+            actor = await leader_actor(session, context)
+            for series in await my_participation(session=session, actor=actor):
+                block_id = series_block_id(series.series_id)
+                chosen = (_state(view, block_id).get("selected_option") or {}).get("value")
+                until = _state(view, until_block_id(series.series_id)).get("selected_date")
+                if chosen is None:
+                    continue
+                try:
+                    update = ParticipationUpdate(
+                        status=ParticipantStatus(chosen),
+                        paused_until=until if chosen == ParticipantStatus.paused else None)
+                    await set_participation(session=session, actor=actor,
+                                            series_id=series.series_id, data=update, today=today)
+                except (DomainError, ValidationError, ValueError) as exc:
+                    detail = exc.detail if isinstance(exc, DomainError) else "Pick a valid date."
+                    raise InlineError(until_block_id(series.series_id), detail) from exc
+            await replace_blocks(session=session, actor=actor, slack_user_ids=blocked)
+    except InlineError as exc:
+        await ack(response_action="errors", errors={exc.block_id: exc.detail})
+        return
+    await ack()
+
+
 def register(app: AsyncApp) -> None:
     """Register the circle buttons and the commitment modal."""
     for action_id in MET_ACTIONS:
         app.action(action_id)(met)
     app.action(COMMIT)(open_commitment)
     app.action(RESUME)(resume)
+    app.action(PREFERENCES)(open_preferences)
+    app.view(PREFERENCES_MODAL)(submit_preferences)
     app.view(COMMIT_MODAL)(submit_commitment)

@@ -316,3 +316,45 @@ async def remove_block(*, session: AsyncSession, actor: Actor, block_id: int) ->
         raise NotFound(f"block {block_id} not found")
     await session.delete(block)
     await session.flush()
+
+
+async def replace_blocks(
+    *, session: AsyncSession, actor: Actor, slack_user_ids: list[str]
+) -> list[CircleBlockPublic]:
+    """Make the leader's block list exactly these Slack users (those Coachbot knows)."""
+    member_id = require_leader(actor)
+    wanted = set(slack_user_ids)
+    found = await session.exec(
+        select(Member).where(
+            Member.workspace_id == actor.workspace_id,
+            col(Member.slack_user_id).in_(wanted),
+            col(Member.erased_at).is_(None),
+            Member.id != member_id,
+        )
+    )
+    targets = {member.id or 0 for member in found.all()}
+    current = (
+        await session.exec(select(CircleBlock).where(CircleBlock.blocker_id == member_id))
+    ).all()
+    for block in current:
+        if block.blocked_id not in targets:
+            await session.delete(block)
+    known = {block.blocked_id for block in current}
+    session.add_all(
+        CircleBlock(workspace_id=actor.workspace_id, blocker_id=member_id, blocked_id=target)
+        for target in sorted(targets - known)
+    )
+    await session.flush()
+    return await list_blocks(session=session, actor=actor)
+
+
+async def blocked_slack_ids(*, session: AsyncSession, actor: Actor) -> list[str]:
+    """The Slack user ids on the leader's own block list."""
+    member_id = require_leader(actor)
+    rows = await session.exec(
+        select(Member.slack_user_id)
+        .join(CircleBlock, col(CircleBlock.blocked_id) == Member.id)
+        .where(CircleBlock.blocker_id == member_id)
+        .order_by(col(CircleBlock.id))
+    )
+    return list(rows.all())

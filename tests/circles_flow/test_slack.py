@@ -18,13 +18,13 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks import circle as circle_blocks
-from bot.blocks.circle import COMMIT, COMMIT_MODAL, RESUME
+from bot.blocks.circle import COMMIT, COMMIT_MODAL, PREFERENCES, PREFERENCES_MODAL, RESUME
 from bot.circle_dm import CircleGroupDMs
 from bot.listeners import circles as circle_listeners
 from bot.render import default_renderers
 from bot.sandbox import SlackSandbox
 from bot.sandbox.faults import Fault
-from services.circles.models import Circle, MetAnswer, ParticipantStatus
+from services.circles.models import Circle, CircleBlock, MetAnswer, ParticipantStatus
 from services.circles.rounds import INTRO_KIND
 from services.plans.models import ProgressSource, ProgressUpdate
 from tests.circles_flow.conftest import Sessions, Tick, deliveries, my_row, participant
@@ -35,10 +35,12 @@ from tests.slack.conftest import (
     LEADER,
     TEAM,
     SlackUser,
+    date_input,
     eventually,
     http,
     leader,
     sandbox,
+    selected,
     text_input,
     web,
 )
@@ -216,3 +218,39 @@ async def test_a_group_dm_slack_refuses_is_given_up(
     assert group_dms(sandbox) == []
     [dead] = await deliveries(sessions, INTRO_KIND)
     assert dead.state == "dead" and "user_not_found" in (dead.last_error or "")
+
+
+async def test_preferences_pause_opt_out_and_a_private_block_list(
+    circle_app: FastAPI, program: Program, sandbox: SlackSandbox, sessions: Sessions,
+    leader: SlackUser, http: httpx.AsyncClient,
+) -> None:
+    series = program.series.id
+    await leader.click(PREFERENCES, value="")
+    [opened] = await eventually(lambda: sandbox.calls("views.open"))
+    view = opened.args["view"]
+    assert view["callback_id"] == PREFERENCES_MODAL
+    assert "Leadership Lab circles" in json.dumps(view)
+
+    def form(status: str, until: str | None, users: list[str]) -> dict[str, Any]:
+        return {f"series_{series}": selected(status), f"until_{series}": date_input(until),
+                "blocks": {"type": "multi_users_select", "selected_users": users}}
+
+    refused = await leader.submit(view, form("paused", "2000-01-01", []))
+    assert refused.json() == {"response_action": "errors",
+                              "errors": {f"until_{series}": "pause until a date after today"}}
+    saved = await leader.submit(view, form("opted_out", None, [PEERS[0], "U0NOBODY01"]))
+    assert saved.status_code == 200 and not saved.content
+    me = await participant(sessions, program.leaders[0])
+    assert me is not None and me.status == ParticipantStatus.opted_out
+    async with sessions() as check:
+        blocks = (await check.exec(select(CircleBlock))).all()
+    assert [(b.blocker_id, b.blocked_id) for b in blocks] == [(program.leaders[0].id,
+                                                               program.leaders[1].id)]
+    # Reopened, it shows the list to its owner; the person on it sees an empty one.
+    await leader.click(PREFERENCES, value="")
+    await eventually(lambda: len(sandbox.calls("views.open")) == 2)
+    assert PEERS[0] in json.dumps(sandbox.calls("views.open")[1].args["view"])
+    peer = SlackUser(http, sandbox, PEERS[0])
+    await peer.click(PREFERENCES, value="")
+    await eventually(lambda: len(sandbox.calls("views.open")) == 3)
+    assert LEADER not in json.dumps(sandbox.calls("views.open")[2].args["view"])
