@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import pickle
 import shlex
 import shutil
 import signal
@@ -53,7 +54,6 @@ from api_profile import (
 from api_report import Context, draw_chart, markdown
 from api_scenarios import SERVERS, Scenario, Summary, scaling_scenarios, scenarios
 from api_seed import (
-    Seeded,
     create_database,
     drop_database,
     grow_progress,
@@ -83,6 +83,8 @@ class Options:
     retries: int
     admin_url: str
     doc: Path
+    save: Path | None
+    render: Path | None
 
 
 def parse(argv: Sequence[str] | None) -> Options:
@@ -113,6 +115,8 @@ def parse(argv: Sequence[str] | None) -> Options:
         help="an existing loopback database to create the scratch one from",
     )
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks-api.md")
+    parser.add_argument("--save", type=Path, help="also keep the raw results (pickle) here")
+    parser.add_argument("--render", type=Path, help="only rewrite --doc from a --save file")
     args = parser.parse_args(argv)
     return Options(**vars(args))
 
@@ -157,30 +161,51 @@ def ready_path(server: str) -> str:
     return "/hello" if server == "bare" else "/healthz"
 
 
-def start_servers(
-    stack: ExitStack, names: set[str], url: str, log_dir: Path, seeded: Seeded
-) -> dict[str, Server]:
+# Served for the whole run; each what-if server runs only while its scenario does, so that
+# at most two pools (10 + 10 overflow each) share PostgreSQL's max_connections with
+# whatever else uses this server.
+ALWAYS_UP = frozenset({"bare", "coachbot"})
+
+
+def start_servers(stack: ExitStack, names: set[str], url: str, log_dir: Path) -> dict[str, Server]:
     loop, http = event_loop_and_http()
     servers: dict[str, Server] = {}
     for name in sorted(names):
         server = Server(name, SERVERS[name], env={"COACHBOT_DATABASE_URL": url}, log_dir=log_dir)
+        server.flags = (loop, http)
         stack.callback(server.stop)
-        server.start(loop, http)
         servers[name] = server
-    for name, server in servers.items():
-        server.wait_ready(ready_path(name))
-    print(f"{len(servers)} servers up (uvicorn, 1 worker, --loop {loop} --http {http})")
+        if name in ALWAYS_UP:
+            server.start(loop, http)
+    for name in ALWAYS_UP & servers.keys():
+        servers[name].wait_ready(ready_path(name))
+    print(f"servers: uvicorn, 1 worker each, --loop {loop} --http {http}")
     return servers
+
+
+@contextmanager
+def serving(server: Server) -> Iterator[Server]:
+    """The server, started for the block if it is not one that stays up."""
+    if server.process is not None:
+        yield server
+        return
+    server.start(*server.flags)
+    try:
+        server.wait_ready(ready_path(server.name))
+        yield server
+    finally:
+        server.stop()
 
 
 def check_calls(servers: dict[str, Server], planned: list[Scenario]) -> None:
     """Every scenario's request must succeed, and every plan variant must equal the real plan."""
     plans: dict[str, PlanPublic] = {}
     for scenario in sorted(planned, key=lambda scenario: scenario.writes):  # reads first
-        status, body = call_once(servers[scenario.server], scenario.call)
-        if status not in (200, 201):
-            server = servers[scenario.server].describe()
-            raise RuntimeError(f"{scenario.key}: HTTP {status}: {body[:300]!r}\n{server}")
+        with serving(servers[scenario.server]) as server:
+            status, body = call_once(server, scenario.call)
+            if status not in (200, 201):
+                state = server.describe()
+                raise RuntimeError(f"{scenario.key}: HTTP {status}: {body[:300]!r}\n{state}")
         if scenario.key.startswith("plan"):
             plans[scenario.key] = PlanPublic.model_validate_json(body)
     real = plans.get("plan")
@@ -221,7 +246,10 @@ class Loader:
         return best, self.opts.retries
 
     def load(self, scenario: Scenario) -> LoadResult:
-        server = self.servers[scenario.server]
+        with serving(self.servers[scenario.server]) as server:
+            return self._load(scenario, server)
+
+    def _load(self, scenario: Scenario, server: Server) -> LoadResult:
         run = partial(
             run_load,
             self.wrk,
@@ -255,6 +283,9 @@ class Loader:
                 summary.runs.append(result)
                 summary.retries += retried
                 summary.ratios.append(result.rps / round_bare if round_bare else 0.0)
+                if result.errors:
+                    log = self.servers[scenario.server].log_path.read_text(errors="replace")
+                    print("  errors; end of the server log:", *log.splitlines()[-4:], sep="\n    ")
                 self.reporter.done(
                     f"{result.rps:8.0f} req/s  p50 {result.p50_ms:7.1f} ms  "
                     f"p99 {result.p99_ms:7.1f} ms  errors {result.errors}  "
@@ -301,7 +332,7 @@ def run(opts: Options) -> int:
         planned = scenarios(seeded, what_if=opts.what_if)
         scaling = scaling_scenarios(seeded, what_if=opts.what_if) if opts.big_table else []
         names = {scenario.server for scenario in planned + scaling}
-        servers = start_servers(stack, names, url, work, seeded)
+        servers = start_servers(stack, names, url, work)
         check_calls(servers, planned)
         asyncio.run(reset_progress(url, keep_up_to=seeded_max_id))
         loader = Loader(opts, servers, url, wrk, write_wrk_script(work), seeded_max_id)
@@ -339,14 +370,29 @@ def run(opts: Options) -> int:
             big_rows=big_rows,
             restarts=sum(server.restarts for server in servers.values()),
         )
-    chart = draw_chart(list(summaries.values()), opts.doc.with_suffix(".png"))
-    opts.doc.write_text(markdown(list(summaries.values()), context, spy, phases, chart))
-    print(f"wrote {opts.doc.relative_to(ROOT) if opts.doc.is_relative_to(ROOT) else opts.doc}")
+    results = (list(summaries.values()), context, spy, phases)
+    if opts.save:
+        opts.save.write_bytes(pickle.dumps(results))
+    return write_doc(opts.doc, *results)
+
+
+def write_doc(
+    doc: Path,
+    summaries: list[Summary],
+    context: Context,
+    spy: SpyProfile | str,
+    phases: Phases | None,
+) -> int:
+    chart = draw_chart(summaries, doc.with_suffix(".png"))
+    doc.write_text(markdown(summaries, context, spy, phases, chart))
+    print(f"wrote {doc.relative_to(ROOT) if doc.is_relative_to(ROOT) else doc}")
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     opts = parse(argv)
+    if opts.render:  # the document again from a run saved with --save, without measuring
+        return write_doc(opts.doc, *pickle.loads(opts.render.read_bytes()))
     try:
         return run(opts)
     except KeyboardInterrupt:

@@ -38,6 +38,10 @@ from services.plans import service as plans_service
 from services.plans.models import PlanPublic
 
 ACTOR_TTL = 30.0
+# `p.id + 0`: with only single-column indexes, `ORDER BY p.id DESC LIMIT 5` tempts PostgreSQL
+# into walking the primary key backwards past every newer row of other goals (650 ms at
+# 200,000 rows, measured); the expression keeps it on the goal_id index. An index on
+# (goal_id, id) would make the plain form safe.
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 LEAN_PLAN_PATH = "/bench/members/{member_id}/plan"
 LEAN_RAW_PLAN_PATH = "/bench/members/{member_id}/plan-json"
@@ -59,7 +63,7 @@ SELECT json_build_object('member_id', m.id, 'goals', coalesce((
                SELECT p.note, p.confidence, p.milestone_id, p.id, p.goal_id, p.member_id,
                       p.source, p.created_at
                FROM progress_update p WHERE p.goal_id = goal.id
-               ORDER BY p.id DESC LIMIT :recent) pu), '[]') AS recent_progress
+               ORDER BY p.id + 0 DESC LIMIT :recent) pu), '[]') AS recent_progress
     FROM goal
     WHERE goal.member_id = m.id AND goal.workspace_id = :workspace_id) g), '[]'))::text
 FROM member m

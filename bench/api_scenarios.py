@@ -142,6 +142,13 @@ class Summary:
     def cpu_ms_per_request(self) -> float:
         return self._median([run.server_cpu_ms_per_request for run in self.runs])
 
+    @property
+    def postgres_ms_per_request(self) -> float:
+        """PostgreSQL CPU per request (all backends, so other people's queries count too)."""
+        return self._median(
+            [1000 * run.postgres_cpu_s / run.requests for run in self.runs if run.requests]
+        )
+
     def cpu_share(self, part: str) -> float:
         """Median cores used by `part` (server, wrk, postgres, other) while this ran."""
         values = []
