@@ -107,10 +107,12 @@ def answered_line(*, late: bool, private: bool, coached: bool) -> str:
 
 
 def question_block_id(question_id: str) -> str:
+    """The modal block holding a question's answer."""
     return f"q:{question_id}"
 
 
 def item_block_id(question_id: str, milestone_id: int, part: str) -> str:
+    """The modal block of one part (status, confidence, note) of a milestone's answer."""
     return f"gp:{question_id}:{milestone_id}:{part}"
 
 

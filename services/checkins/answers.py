@@ -22,7 +22,7 @@ from services.checkins.models import (
     CheckinStatus,
     QuestionKind,
 )
-from services.checkins.service import ANSWERABLE, _cancel_messages, readable_checkin
+from services.checkins.service import ANSWERABLE, cancel_messages, readable_checkin
 from services.errors import Conflict, Invalid, NotFound, NotPermitted
 from services.plans.milestones import update_milestone
 from services.plans.models import (
@@ -271,7 +271,7 @@ async def submit_answers(
     for answer in answers:
         if kinds[answer.question_id] is QuestionKind.goal_progress and _has_content(answer):
             updates += await _record_progress(session, actor, answer, items)
-    await _cancel_messages(session, checkin_id)
+    await cancel_messages(session=session, checkin_id=checkin_id)
     await session.flush()
     return Answered(checkin=checkin, progress_updates=updates)
 

@@ -25,6 +25,7 @@ from services.people.models import Cohort
 
 
 def to_public(schedule: CheckinSchedule) -> SchedulePublic:
+    """The API shape of a schedule."""
     return SchedulePublic.model_validate(schedule, from_attributes=True)
 
 
@@ -127,6 +128,7 @@ async def delete_schedule(*, session: AsyncSession, actor: Actor, schedule_id: i
 
 
 def holiday_public(holiday: CohortHoliday) -> HolidayPublic:
+    """The API shape of a holiday."""
     return HolidayPublic.model_validate(holiday, from_attributes=True)
 
 

@@ -41,6 +41,7 @@ MAX_REMINDERS = 5
 
 
 def to_public(checkin: Checkin) -> CheckinPublic:
+    """The API shape of an occurrence."""
     return CheckinPublic.model_validate(checkin, from_attributes=True)
 
 
@@ -94,7 +95,8 @@ async def list_checkins(
                           to_public=to_public)
 
 
-async def _cancel_messages(session: AsyncSession, checkin_id: int) -> None:
+async def cancel_messages(*, session: AsyncSession, checkin_id: int) -> None:
+    """Cancel the check-in's invitation and reminders not yet sent."""
     keys = [invite_key(checkin_id)] + [
         reminder_key(checkin_id, n) for n in range(1, MAX_REMINDERS + 1)]
     await cancel(session=session, delivery_keys=keys)
@@ -111,7 +113,7 @@ async def skip_checkin(
     checkin.next_reminder_at = None
     checkin.snoozed_until = None
     session.add(checkin)
-    await _cancel_messages(session, checkin_id)
+    await cancel_messages(session=session, checkin_id=checkin_id)
     await session.flush()
     return checkin
 

@@ -60,6 +60,7 @@ def reflection_questions(reflection: Reflection) -> list[dict[str, Any]]:
 
 
 def to_public(template: CheckinTemplate) -> TemplatePublic:
+    """The API shape of a template."""
     return TemplatePublic.model_validate(template, from_attributes=True)
 
 
