@@ -164,12 +164,14 @@ async def _reset_misses(session: AsyncSession, row: CircleMember) -> None:
 
 
 async def due_closings(*, session: AsyncSession, now: datetime) -> list[int]:
-    """Followed-up rounds whose answer window is over."""
+    """Followed-up rounds of active series whose answer window is over."""
     rows = await session.exec(
         select(CircleRound.id)
+        .join(CircleSeries, col(CircleSeries.id) == CircleRound.series_id)
         .where(
             CircleRound.status == RoundStatus.followed_up,
             col(CircleRound.followup_sent_at) <= now - ANSWER_WINDOW,
+            col(CircleSeries.active).is_(True),
         )
         .order_by(col(CircleRound.id))
     )
