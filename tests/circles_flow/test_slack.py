@@ -20,7 +20,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.blocks import circle as circle_blocks
 from bot.blocks.circle import COMMIT, COMMIT_MODAL, PREFERENCES, PREFERENCES_MODAL, RESUME
 from bot.circle_dm import CircleGroupDMs
-from bot.listeners import circles as circle_listeners
 from bot.render import default_renderers
 from bot.sandbox import SlackSandbox
 from bot.sandbox.faults import Fault
@@ -54,8 +53,7 @@ ROSTER = (("America/New_York", "Sales", "L1"), ("America/Chicago", "Finance", "L
 
 @pytest.fixture
 def circle_app(web: FastAPI, sandbox: SlackSandbox) -> FastAPI:
-    """The web app with the circle listeners on its Bolt app, and the peers in Slack."""
-    circle_listeners.register(web.state.slack.app)
+    """The web app (its Bolt app carries the circle listeners), and the peers in Slack."""
     for user_id, name in zip(PEERS, ("Pat Peer", "Quinn Peer"), strict=True):
         sandbox.add_user(user_id=user_id, name=name.split()[0].lower(), real_name=name,
                          tz="America/Chicago")
