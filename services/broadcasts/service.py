@@ -72,9 +72,11 @@ def _check_send_at(send_at: datetime | None, now: datetime) -> datetime:
 
 
 async def create_broadcast(
-    *, session: AsyncSession, actor: Actor, data: BroadcastCreate, now: datetime
+    *, session: AsyncSession, actor: Actor, data: BroadcastCreate, now: datetime,
+    fan_out: bool = True,
 ) -> Broadcast:
-    """Schedule a broadcast, or fan it out at once when it is due now."""
+    """Schedule a broadcast, or fan it out at once when it is due now (unless `fan_out` is
+    False: then the caller fans it out, or the tick does within a minute)."""
     cohort = await managed_cohort(session=session, actor=actor, cohort_id=data.cohort_id)
     send_at = _check_send_at(data.send_at, now)
     reach = await fanout.count_recipients(session=session, cohort_id=cohort.id or 0,
@@ -87,7 +89,17 @@ async def create_broadcast(
                           question=data.question, send_at=send_at, created_at=now)
     session.add(broadcast)
     await session.flush()
-    if send_at <= now:
+    if fan_out and send_at <= now:
+        await fanout.fan_out_all(session=session, broadcast=broadcast, now=now)
+    return broadcast
+
+
+async def fan_out_if_due(*, session: AsyncSession, broadcast_id: int, now: datetime) -> Broadcast:
+    """Fan out a broadcast created with `fan_out=False` once it is due; returns it."""
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise NotFound(f"broadcast {broadcast_id} not found")
+    if broadcast.send_at <= now and broadcast.fanned_out_at is None:
         await fanout.fan_out_all(session=session, broadcast=broadcast, now=now)
     return broadcast
 

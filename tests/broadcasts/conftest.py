@@ -1,5 +1,5 @@
-"""Broadcast fixtures: the REST API with the broadcast routes (until the API factory
-includes them) and a client for it."""
+"""Broadcast fixtures: the Slack stand-in fixtures come from tests/slack; the REST API gets
+the broadcast routes (until the API factory includes them)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.api.app import create_api
 from services.config import Settings
 from tests.broadcasts.world import with_broadcast_routes
+from tests.slack.conftest import http, leader, sandbox, stranger, web
+
+__all__ = ["http", "leader", "sandbox", "stranger", "web"]
 
 
 @pytest.fixture

@@ -1,0 +1,222 @@
+"""Broadcasts in Slack: `/coach broadcast` opens the compose modal; its submission schedules
+or sends; a recipient's Answer button opens the answer modal, and the message then shows
+their answer. Ack first; bad input is answered inline in the modal, nothing saved."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+from typing import Any
+
+from pydantic import ValidationError
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import col, select
+
+from bot.blocks.broadcast import (
+    ANSWER,
+    ANSWER_BLOCK,
+    ANSWER_MODAL,
+    AUDIENCE_BLOCK,
+    COHORT_BLOCK,
+    COMPOSE_MODAL,
+    DATE_BLOCK,
+    QUESTION_BLOCK,
+    TEXT_BLOCK,
+    TIME_BLOCK,
+    answer_modal,
+    compose_modal,
+    message_blocks,
+    sent_notice,
+)
+from bot.context import leader_actor, member_of, unit_of_work
+from services.auth.models import Role
+from services.auth.service import Actor, actor_for
+from services.broadcasts import service
+from services.broadcasts.answers import answer_broadcast, broadcast_message
+from services.broadcasts.models import AnswerCreate, Broadcast, BroadcastCreate
+from services.db import utcnow
+from services.errors import DomainError, Invalid, NotPermitted
+from services.metrics.service import zone_of
+from services.people.models import Cohort
+
+FIELD_BLOCKS = {"cohort_id": COHORT_BLOCK, "audience": AUDIENCE_BLOCK, "text": TEXT_BLOCK,
+                "question": QUESTION_BLOCK, "send_at": DATE_BLOCK}
+
+
+class InlineErrors(Exception):
+    """Errors to show next to the modal's inputs."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+async def owner_actor(session: Any, context: AsyncBoltContext) -> Actor:
+    """The requesting member acting as a program owner (reaching the cohorts they own)."""
+    member = member_of(context)
+    return await actor_for(session=session, workspace_id=member.workspace_id, role=Role.owner,
+                           member_id=member.id)
+
+
+async def open_broadcast_modal(
+    args: list[str], context: AsyncBoltContext, client: AsyncWebClient, respond: AsyncRespond,
+    command: dict[str, Any],
+) -> None:
+    """`/coach broadcast`: the compose modal, listing the cohorts the member owns."""
+    async with unit_of_work(context) as session:
+        actor = await owner_actor(session, context)
+        cohorts = (await session.exec(
+            select(Cohort.id, Cohort.name).where(col(Cohort.id).in_(actor.cohort_ids))
+            .order_by(col(Cohort.name))
+        )).all()
+    if not cohorts:
+        raise NotPermitted("Broadcasts are sent by a cohort's program owners.")
+    await client.views_open(trigger_id=command["trigger_id"],
+                            view=compose_modal([(i or 0, name) for i, name in cohorts]))
+
+
+def _values(view: dict[str, Any]) -> dict[str, Any]:
+    """Each input's value by block id (None when left empty)."""
+    values: dict[str, Any] = {}
+    for block_id, actions in view.get("state", {}).get("values", {}).items():
+        state = actions.get("value", {})
+        if "selected_option" in state:
+            values[block_id] = (state.get("selected_option") or {}).get("value")
+        elif "selected_date" in state:
+            values[block_id] = state.get("selected_date")
+        elif "selected_time" in state:
+            values[block_id] = state.get("selected_time")
+        else:
+            values[block_id] = state.get("value")
+    return values
+
+
+def _send_at(day: str | None, at: str | None, zone_name: str) -> datetime | None:
+    if not day and not at:
+        return None
+    if not day:
+        raise InlineErrors({DATE_BLOCK: "Pick a day too, or clear the time to send now."})
+    if not at:
+        raise InlineErrors({TIME_BLOCK: "Pick a time too, or clear the day to send now."})
+    return datetime.combine(date.fromisoformat(day), time.fromisoformat(at),
+                            tzinfo=zone_of(zone_name))
+
+
+def _inline(error: ValidationError) -> InlineErrors:
+    errors: dict[str, str] = {}
+    for problem in error.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else "text"
+        errors.setdefault(FIELD_BLOCKS.get(field, TEXT_BLOCK), problem["msg"])
+    return InlineErrors(errors)
+
+
+async def _compose(context: AsyncBoltContext, view: dict[str, Any]) -> Broadcast:
+    values = _values(view)
+    if not values.get(COHORT_BLOCK):
+        raise InlineErrors({COHORT_BLOCK: "Choose a cohort."})
+    async with unit_of_work(context) as session:
+        actor = await owner_actor(session, context)
+        cohort = await session.get(Cohort, int(values[COHORT_BLOCK]))
+        try:
+            data = BroadcastCreate.model_validate({
+                "cohort_id": values[COHORT_BLOCK], "audience": values.get(AUDIENCE_BLOCK),
+                "text": values.get(TEXT_BLOCK) or "", "question": values.get(QUESTION_BLOCK),
+                "send_at": _send_at(values.get(DATE_BLOCK), values.get(TIME_BLOCK),
+                                    cohort.timezone if cohort else "UTC")})
+            # Fanned out after the ack: a large cohort must not hold Slack's three seconds.
+            return await service.create_broadcast(session=session, actor=actor, data=data,
+                                                  now=utcnow(), fan_out=False)
+        except ValidationError as error:
+            raise _inline(error) from error
+        except DomainError as error:
+            raise InlineErrors({FIELD_BLOCKS.get(error.field or "", TEXT_BLOCK):
+                                error.detail}) from error
+
+
+async def submit_compose(
+    ack: AsyncAck, view: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """Schedule the broadcast (or send it now), or show inline what is wrong."""
+    try:
+        broadcast = await _compose(context, view)
+    except InlineErrors as exc:
+        await ack(response_action="errors", errors=exc.errors)
+        return
+    await ack()
+    now = utcnow()
+    async with unit_of_work(context) as session:
+        broadcast = await service.fan_out_if_due(session=session, broadcast_id=broadcast.id or 0,
+                                                 now=now)
+        cohort = await session.get(Cohort, broadcast.cohort_id)
+    zone = zone_of(cohort.timezone if cohort else None)
+    later = (broadcast.send_at.astimezone(zone).strftime("%Y-%m-%d %H:%M ") + str(zone)
+             if broadcast.send_at > now else None)
+    member = member_of(context)
+    channel = (await client.conversations_open(users=member.slack_user_id))["channel"]["id"]
+    await client.chat_postMessage(channel=channel, text=sent_notice(
+        cohort_name=cohort.name if cohort else "the cohort", recipients=broadcast.recipients,
+        scheduled_for=later))
+
+
+def _broadcast_id(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError as exc:
+        raise Invalid("this button is out of date") from exc
+
+
+async def open_answer(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """The Answer button: the answer modal, remembering which message to redraw."""
+    await ack()
+    member = member_of(context)
+    async with unit_of_work(context) as session:
+        message = await broadcast_message(session=session,
+                                          broadcast_id=_broadcast_id(action.get("value")),
+                                          member_id=member.id)
+    container = body.get("container") or {}
+    await client.views_open(trigger_id=body["trigger_id"], view=answer_modal(
+        message, channel=container.get("channel_id"), ts=container.get("message_ts")))
+
+
+async def submit_answer(
+    ack: AsyncAck, view: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """Store the answer (or show what is wrong), then redraw the broadcast with it."""
+    meta = json.loads(view.get("private_metadata") or "{}")
+    member = member_of(context)
+    try:
+        data = AnswerCreate.model_validate({"answer": _values(view).get(ANSWER_BLOCK) or ""})
+        async with unit_of_work(context) as session:
+            await answer_broadcast(session=session, actor=await leader_actor(session, context),
+                                   broadcast_id=_broadcast_id(meta.get("broadcast_id")),
+                                   data=data, now=utcnow())
+            message = await broadcast_message(session=session,
+                                              broadcast_id=int(meta["broadcast_id"]),
+                                              member_id=member.id)
+    except ValidationError as error:
+        await ack(response_action="errors", errors={ANSWER_BLOCK: error.errors()[0]["msg"]})
+        return
+    except DomainError as error:
+        await ack(response_action="errors", errors={ANSWER_BLOCK: error.detail})
+        return
+    await ack()
+    if meta.get("channel") and meta.get("ts"):
+        await client.chat_update(channel=meta["channel"], ts=meta["ts"],
+                                 **message_blocks(message))
+
+
+def register(app: AsyncApp) -> None:
+    """Register the compose modal, the Answer button and the answer modal.
+
+    `/coach broadcast` is a subcommand of /coach: route it to `open_broadcast_modal`.
+    """
+    app.view(COMPOSE_MODAL)(submit_compose)
+    app.action(ANSWER)(open_answer)
+    app.view(ANSWER_MODAL)(submit_answer)
