@@ -53,21 +53,21 @@ async def create_template(session: SessionDep, actor: ActorDep,
     return templates.to_public(template)
 
 
-@router.get("/checkin-templates/{template_id}", tags=["check-ins"])
+@router.get("/checkin-templates/{template_id:int}", tags=["check-ins"])
 async def get_template(session: SessionDep, actor: ActorDep,
                        template_id: PathId) -> TemplatePublic:
     return templates.to_public(
         await templates.get_template(session=session, actor=actor, template_id=template_id))
 
 
-@router.patch("/checkin-templates/{template_id}", tags=["check-ins"])
+@router.patch("/checkin-templates/{template_id:int}", tags=["check-ins"])
 async def update_template(session: SessionDep, actor: ActorDep, template_id: PathId,
                           data: TemplateUpdate) -> TemplatePublic:
     return templates.to_public(await templates.update_template(
         session=session, actor=actor, template_id=template_id, data=data))
 
 
-@router.delete("/checkin-templates/{template_id}", status_code=204, tags=["check-ins"])
+@router.delete("/checkin-templates/{template_id:int}", status_code=204, tags=["check-ins"])
 async def delete_template(session: SessionDep, actor: ActorDep, template_id: PathId) -> Response:
     await templates.delete_template(session=session, actor=actor, template_id=template_id)
     return Response(status_code=204)

@@ -92,7 +92,7 @@ schema = schemathesis.openapi.from_dict(
 
 
 @schema.parametrize()
-@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors_and_schema_holds(case: schemathesis.Case, live_api: LiveApi) -> None:
     for role in ("leader", "admin"):
         case.call_and_validate(
