@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from bot.blocks import JSON, actions, button, context, markup, option, plain_text, section
-from bot.blocks.text import MESSAGE_TEXT, escape, truncate
+from bot.blocks.text import MESSAGE_TEXT, Markup, escape, truncate
 from bot.blocks.validate import MESSAGE_BLOCKS
 from bot.render import RenderError, Renderers, RenderRequest, text_sections
 from services.broadcasts.answers import BroadcastMessage, broadcast_message
@@ -23,8 +23,10 @@ from services.broadcasts.models import (
     MAX_QUESTION_CHARS,
     MAX_TEXT_CHARS,
     Audience,
+    BroadcastPublic,
 )
 from services.errors import DomainError
+from services.metrics.home import CohortHeadline, OwnerHome
 
 ANSWER: Final = "broadcast_answer"
 ANSWER_MODAL: Final = "broadcast_answer_modal"
@@ -172,3 +174,57 @@ def register(renderers: Renderers) -> None:
     """Render cohort broadcasts."""
     renderers.register_renderer(BROADCAST_KIND, render_broadcast_message)
 
+
+
+# --- the owner's Home tab --------------------------------------------------------------------
+
+NEW_BROADCAST: Final = "broadcast_compose_open"
+STATUS_LABEL: Final = {"scheduled": "Scheduled", "sending": "Sending", "sent": "Sent",
+                       "cancelled": "Cancelled"}
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _headline(item: CohortHeadline) -> JSON:
+    if item.suppressed:
+        figures = (f"{item.enrolled} leaders: figures appear once the cohort has enough "
+                   "leaders to keep them anonymous")
+        return section(text=markup("*{name}* · {figures}", name=item.name, figures=figures))
+    week = f"week of {item.last_week:%d %b}" if item.last_week else "no complete week yet"
+    return section(text=markup("*{name}* · {week}", name=item.name, week=week), fields=[
+        markup("*Check-in response*\n{v}", v=_percent(item.response_rate)),
+        markup("*Milestones completed*\n{v}",
+               v="—" if item.milestones_completed is None else str(item.milestones_completed)),
+        markup("*Circle attendance*\n{v}", v=_percent(item.attendance_rate)),
+        markup("*Nudges found helpful*\n{v}", v=_percent(item.helpful_rate)),
+        markup("*Milestones done overall*\n{v}", v=_percent(item.completion_rate)),
+    ])
+
+
+def _broadcast_line(item: BroadcastPublic, cohort: str) -> str:
+    counts = item.deliveries
+    status = STATUS_LABEL.get(item.status.value, item.status.value)
+    parts = [f"{counts.sent}/{item.recipients} sent"] if item.recipients else []
+    parts += [f"{n} {label}" for n, label in ((counts.queued, "queued"),
+                                               (counts.failed, "failed"),
+                                               (item.answered, "answered")) if n]
+    when = f"{item.send_at:%d %b %H:%M} UTC"
+    return markup("• *{status}* {when} to {cohort}{counts} — {text}", status=status, when=when,
+                  cohort=cohort, counts=f" · {', '.join(parts)}" if parts else "",
+                  text=truncate(item.text.replace("\n", " "), 80))
+
+
+def owner_home_blocks(home: OwnerHome) -> list[JSON]:
+    """The owner's part of the Home tab: headline figures, latest broadcasts, New broadcast."""
+    blocks: list[JSON] = [section(text=markup("*Program figures*"))]
+    blocks += [_headline(item) for item in home.headlines]
+    blocks.append(context(texts=["Figures cover complete weeks; any group smaller than the "
+                                 "cohort's anonymity minimum is hidden."]))
+    lines = [_broadcast_line(b, home.cohort_names.get(b.cohort_id, "a cohort"))
+             for b in home.broadcasts]
+    text = Markup("*Latest broadcasts*\n" + ("\n".join(lines) if lines else "None yet."))
+    blocks.append(section(text=text, accessory=button(text="New broadcast",
+                                                      action_id=NEW_BROADCAST, value="new")))
+    return blocks

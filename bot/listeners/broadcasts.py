@@ -24,6 +24,7 @@ from bot.blocks.broadcast import (
     COHORT_BLOCK,
     COMPOSE_MODAL,
     DATE_BLOCK,
+    NEW_BROADCAST,
     QUESTION_BLOCK,
     TEXT_BLOCK,
     TIME_BLOCK,
@@ -67,6 +68,18 @@ async def open_broadcast_modal(
     command: dict[str, Any],
 ) -> None:
     """`/coach broadcast`: the compose modal, listing the cohorts the member owns."""
+    await _open_compose(context, client, command["trigger_id"])
+
+
+async def open_from_home(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """The Home tab's New broadcast button."""
+    await ack()
+    await _open_compose(context, client, body["trigger_id"])
+
+
+async def _open_compose(context: AsyncBoltContext, client: AsyncWebClient, trigger: str) -> None:
     async with unit_of_work(context) as session:
         actor = await owner_actor(session, context)
         cohorts = (await session.exec(
@@ -75,7 +88,7 @@ async def open_broadcast_modal(
         )).all()
     if not cohorts:
         raise NotPermitted("Broadcasts are sent by a cohort's program owners.")
-    await client.views_open(trigger_id=command["trigger_id"],
+    await client.views_open(trigger_id=trigger,
                             view=compose_modal([(i or 0, name) for i, name in cohorts]))
 
 
@@ -218,5 +231,6 @@ def register(app: AsyncApp) -> None:
     `/coach broadcast` is a subcommand of /coach: route it to `open_broadcast_modal`.
     """
     app.view(COMPOSE_MODAL)(submit_compose)
+    app.action(NEW_BROADCAST)(open_from_home)
     app.action(ANSWER)(open_answer)
     app.view(ANSWER_MODAL)(submit_answer)

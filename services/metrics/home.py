@@ -1,0 +1,74 @@
+"""What a program owner's Home tab adds: each cohort's headline figures (under the same
+k-anonymity rules as the API) and the latest broadcasts with their live status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.auth.models import Role
+from services.auth.service import actor_for
+from services.broadcasts.models import BroadcastPublic
+from services.broadcasts.service import latest_broadcasts
+from services.db import utcnow
+from services.metrics.service import cohort_metrics
+from services.people.models import Cohort, Member
+
+LATEST_BROADCASTS = 5
+
+
+@dataclass(frozen=True)
+class CohortHeadline:
+    """A cohort's headline figures; None where suppressed or not yet measured."""
+
+    cohort_id: int
+    name: str
+    enrolled: int
+    suppressed: bool
+    last_week: date | None = None
+    response_rate: float | None = None
+    milestones_completed: int | None = None
+    attendance_rate: float | None = None
+    helpful_rate: float | None = None
+    completion_rate: float | None = None
+
+
+@dataclass
+class OwnerHome:
+    headlines: list[CohortHeadline] = field(default_factory=list)
+    broadcasts: list[BroadcastPublic] = field(default_factory=list)
+    cohort_names: dict[int, str] = field(default_factory=dict)
+
+
+async def owner_home_extras(
+    *, session: AsyncSession, member_id: int, now: datetime | None = None
+) -> OwnerHome:
+    """Headline figures of the cohorts the member owns, and their latest broadcasts."""
+    member = await session.get(Member, member_id)
+    if member is None:
+        return OwnerHome()
+    actor = await actor_for(session=session, workspace_id=member.workspace_id, role=Role.owner,
+                            member_id=member_id)
+    home = OwnerHome()
+    for cohort_id in sorted(actor.cohort_ids):
+        cohort = await session.get(Cohort, cohort_id)
+        if cohort is None:
+            continue
+        home.cohort_names[cohort_id] = cohort.name
+        metrics = await cohort_metrics(session=session, actor=actor, cohort_id=cohort_id,
+                                       weeks=1, now=now or utcnow())
+        last = metrics.weeks[-1] if metrics.weeks else None
+        home.headlines.append(CohortHeadline(
+            cohort_id=cohort_id, name=cohort.name, enrolled=metrics.enrolled,
+            suppressed=metrics.suppressed, last_week=last.week_start if last else None,
+            response_rate=last.checkins.response_rate if last else None,
+            milestones_completed=last.milestones.completed if last else None,
+            attendance_rate=metrics.totals.circles.attendance_rate,
+            helpful_rate=metrics.totals.nudges.helpful_rate,
+            completion_rate=metrics.plans.completion_rate,
+        ))
+    home.broadcasts = await latest_broadcasts(session=session, cohort_ids=sorted(actor.cohort_ids),
+                                              limit=LATEST_BROADCASTS)
+    return home
