@@ -15,13 +15,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.auth.models import Role
 from services.auth.service import Actor
-from services.delivery.service import enqueue
+from services.delivery.service import NewDelivery, enqueue_many
 from services.errors import Conflict, Invalid, NotFound, NotPermitted
 from services.nudges.context import Audience
 from services.nudges.drafting import NudgeOutcome
@@ -72,37 +73,41 @@ async def record_nudge(
     """Store a validated draft with its records and send or queue it; None if already made."""
     draft = outcome.draft
     sending = target.mode is NudgeMode.auto
-    nudge = Nudge(
-        workspace_id=target.workspace_id,
-        member_id=target.member_id,
-        cohort_id=target.cohort_id,
-        dedupe_key=dedupe_key,
-        goal_id=draft.cited_goal_id,
-        milestone_id=draft.cited_milestone_id,
-        text=draft.text.strip(),
-        rationale=draft.rationale.strip() or None,
-        suggested_action=draft.suggested_action.strip() or None,
-        source=outcome.source.value,
-        model=outcome.model,
-        prompt_version=outcome.prompt_version,
+    values: dict[str, Any] = {
+        "workspace_id": target.workspace_id,
+        "member_id": target.member_id,
+        "cohort_id": target.cohort_id,
+        "dedupe_key": dedupe_key,
+        "goal_id": draft.cited_goal_id,
+        "milestone_id": draft.cited_milestone_id,
+        "text": draft.text.strip(),
+        "rationale": draft.rationale.strip() or None,
+        "suggested_action": draft.suggested_action.strip() or None,
+        "source": outcome.source.value,
+        "model": outcome.model,
+        "prompt_version": outcome.prompt_version,
         # What the nudge cost: every attempt, the failed LLM tries before a fallback included.
-        tokens_in=_sum([a.tokens_in for a in outcome.attempts]),
-        tokens_out=_sum([a.tokens_out for a in outcome.attempts]),
-        latency_ms=sum(a.latency_ms for a in outcome.attempts),
-        attempts=max(len(outcome.attempts), 1),
-        status=NudgeStatus.sent if sending else NudgeStatus.draft,
-        sent_at=now if sending else None,
-        local_date=target.local_date,
-        created_at=now,
+        "tokens_in": _sum([a.tokens_in for a in outcome.attempts]),
+        "tokens_out": _sum([a.tokens_out for a in outcome.attempts]),
+        "latency_ms": sum(a.latency_ms for a in outcome.attempts),
+        "attempts": max(len(outcome.attempts), 1),
+        "status": (NudgeStatus.sent if sending else NudgeStatus.draft).value,
+        "sent_at": now if sending else None,
+        "local_date": target.local_date,
+        "created_at": now,
+    }
+    # One statement: a duplicate key (a second sweep, a retried command) inserts nothing and
+    # leaves the surrounding transaction usable, with no savepoint and no ORM flush.
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(Nudge).values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(col(Nudge.id))
     )
-    try:
-        # A savepoint, so a duplicate (a second sweep, a retried command) leaves the
-        # surrounding transaction usable.
-        async with session.begin_nested():
-            session.add(nudge)
-            await session.flush()
-    except IntegrityError:
+    nudge_id = (await session.exec(statement)).scalar_one_or_none()
+    if nudge_id is None:
         return None
+    nudge = Nudge(id=nudge_id, **values)
     if sending:
         await _enqueue_nudge(session=session, nudge=nudge)
     elif target.coach_id is not None:
@@ -117,15 +122,14 @@ async def _enqueue_nudge(
     *, session: AsyncSession, nudge: Nudge, not_before: datetime | None = None,
     key_suffix: str = "",
 ) -> None:
-    await enqueue(
-        session=session,
+    await enqueue_many(session=session, deliveries=[NewDelivery(
         workspace_id=nudge.workspace_id,
         delivery_key=f"nudge:{nudge.id}{key_suffix}",
         kind=NUDGE_KIND,
         intent={"kind": NUDGE_KIND, "nudge_id": nudge.id},
         member_id=nudge.member_id,
         not_before=not_before,
-    )
+    )])
 
 
 async def _send(*, session: AsyncSession, nudge: Nudge, now: datetime) -> None:
@@ -136,14 +140,13 @@ async def _send(*, session: AsyncSession, nudge: Nudge, now: datetime) -> None:
 
 
 async def _queue_for_review(*, session: AsyncSession, nudge: Nudge, coach_id: int) -> None:
-    await enqueue(
-        session=session,
+    await enqueue_many(session=session, deliveries=[NewDelivery(
         workspace_id=nudge.workspace_id,
         delivery_key=f"nudge_review:{nudge.id}",
         kind=REVIEW_KIND,
         intent={"kind": REVIEW_KIND, "nudge_id": nudge.id},
         member_id=coach_id,
-    )
+    )])
     # The draft reaches the coach's DM: that is a read of the leader's content.
     coach = Actor(workspace_id=nudge.workspace_id, role=Role.coach, member_id=coach_id)
     record_read(session=session, actor=coach, subject_member_id=nudge.member_id,
