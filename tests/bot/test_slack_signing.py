@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Sequence
@@ -94,6 +95,11 @@ async def test_a_bolt_app_on_the_sandbox_answers_a_signed_command(sandbox: Slack
     response = await app.async_dispatch(bolt_request(signed))
     assert response.status == 200
     assert sandbox.calls("auth.test"), "a token app checks its token first"
+    # Bolt runs the rest of the listener after the ack: wait for its message.
+    for _ in range(250):
+        if sandbox.messages(channel):
+            break
+        await asyncio.sleep(0.02)
     assert [m["text"] for m in sandbox.messages(channel)] == [f"Your plan, <@{ADA}>"]
 
     forged = sign_request(signing_secret=SECRET, body=body, timestamp=int(time.time()) - 600)
