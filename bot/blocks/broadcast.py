@@ -9,7 +9,8 @@ or a recipient wrote is escaped, so no broadcast can mention `@channel` or link 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from bot.blocks import JSON, actions, button, context, markup, option, plain_text, section
@@ -157,23 +158,49 @@ def _broadcast_id(request: RenderRequest) -> int:
     return value
 
 
-async def render_broadcast_message(request: RenderRequest) -> JSON:
-    """`{"kind": "broadcast_message", "broadcast_id": N}`: the broadcast as sent to one member."""
-    try:
-        message = await broadcast_message(session=request.session,
-                                          broadcast_id=_broadcast_id(request),
-                                          member_id=request.member_id)
-    except DomainError as error:
-        raise RenderError(error.detail) from error
-    if message.cancelled:
-        raise RenderError(f"broadcast {message.broadcast_id} was cancelled")
-    return message_blocks(message)
+class BroadcastRenderer:
+    """Renders `{"kind": "broadcast_message", "broadcast_id": N}`: the broadcast as sent.
+
+    Every recipient's copy is the same message, so one read of the broadcast serves a few
+    seconds of sends (a 5,000-leader broadcast is read once every few seconds, not 5,000
+    times). A cancel reaches the outbox at once; the short life of the cache only matters
+    for copies already being sent.
+    """
+
+    def __init__(self, *, ttl: float = 5.0, clock: Callable[[], float] = time.monotonic,
+                 size: int = 64) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._size = size
+        self._cache: dict[int, tuple[float, BroadcastMessage]] = {}
+
+    async def _message(self, request: RenderRequest) -> BroadcastMessage:
+        broadcast_id = _broadcast_id(request)
+        now = self._clock()
+        hit = self._cache.get(broadcast_id)
+        if hit is not None and now - hit[0] <= self._ttl:
+            return hit[1]
+        try:
+            # A new copy has no answer yet (the Answer modal shows one given by other means).
+            message = await broadcast_message(session=request.session,
+                                              broadcast_id=broadcast_id, member_id=None)
+        except DomainError as error:
+            raise RenderError(error.detail) from error
+        if len(self._cache) >= self._size:
+            self._cache.clear()
+        self._cache[broadcast_id] = (now, message)
+        return message
+
+    async def __call__(self, request: RenderRequest) -> JSON:
+        message = await self._message(request)
+        if message.cancelled:
+            raise RenderError(f"broadcast {message.broadcast_id} was cancelled")
+        return message_blocks(message)
 
 
 def register(renderers: Renderers) -> None:
     """Render cohort broadcasts."""
-    renderers.register_renderer(BROADCAST_KIND, render_broadcast_message)
-
+    renderers.register_renderer(BROADCAST_KIND, BroadcastRenderer())
 
 
 # --- the owner's Home tab --------------------------------------------------------------------
