@@ -9,12 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks import checkin as checkin_blocks
-from bot.listeners import checkins as checkin_listeners
 from bot.render import default_renderers
 from bot.sandbox import SlackSandbox
 from services.checkins.jobs import checkin_sweep_tick
@@ -39,14 +37,6 @@ class CoachedLeader:
     private_goal: Goal
     private_milestone: Milestone
     schedule: CheckinSchedule
-
-
-def install(web: FastAPI) -> None:
-    """Register the check-in listeners on the running Bolt app (until the app wires them)."""
-    app = web.state.slack.app
-    if not getattr(app, "_checkins_registered", False):
-        checkin_listeners.register(app)
-        app._checkins_registered = True
 
 
 async def coached_leader(session: AsyncSession) -> CoachedLeader:

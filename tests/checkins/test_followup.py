@@ -69,7 +69,7 @@ async def test_reminders_are_capped_and_the_checkin_expires(
     now = DUE
     while now <= DUE + timedelta(hours=4):
         await tick(sessions, now)
-        now += timedelta(minutes=5)
+        now += timedelta(minutes=10)
     checkin = await the_checkin(session)
     assert checkin.status == CheckinStatus.expired
     assert checkin.slack_channel == "D0LEADER" and checkin.slack_ts == "1.000100"
@@ -96,7 +96,7 @@ async def test_reminders_stop_once_answered(
                              now=DUE + timedelta(minutes=40), data=AnswersSubmit(answers=[
                                  AnswerIn(question_id="week", number=3),
                                  AnswerIn(question_id="learned", text="Plenty")]))
-    for minutes in range(45, 240, 5):
+    for minutes in range(45, 240, 15):
         await tick(sessions, DUE + timedelta(minutes=minutes))
     checkin = await the_checkin(session)
     assert checkin.status == CheckinStatus.answered and not checkin.late
@@ -122,7 +122,7 @@ async def test_a_snoozed_checkin_comes_back_once(
                                 role=Role.leader, member_id=leader.id)
         await snooze_checkin(session=work, actor=actor, checkin_id=checkin.id or 0,
                              until="hour", now=DUE + timedelta(minutes=10))
-    for minutes in range(15, 175, 5):
+    for minutes in range(20, 175, 10):
         await tick(sessions, DUE + timedelta(minutes=minutes))
     stamp = int((DUE + timedelta(minutes=70)).timestamp())
     assert await keys(session) == [f"checkin:{checkin.id}", f"checkin:{checkin.id}:woke:{stamp}"]

@@ -8,11 +8,11 @@ owners and admins.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -93,13 +93,11 @@ class _PlaceholderWorld:
         return _Named(name)
 
 
-def test_every_checkin_route_is_in_the_matrix(app: FastAPI) -> None:
-    paths = {route.path for route in router.routes}  # type: ignore[attr-defined]
+def test_every_checkin_route_is_in_the_matrix() -> None:
     routes = {
-        (method.upper(), path)
-        for path, operations in app.openapi()["paths"].items()
-        if path.removeprefix("/api/v1") in paths
-        for method in operations
+        (method, "/api/v1" + re.sub(r":\w+}", "}", route.path))  # {id:int} → {id}
+        for route in router.routes
+        for method in getattr(route, "methods", ())
     }
     covered = {(case.method, case.path(_PlaceholderWorld())) for case in CASES}
     assert routes and routes - covered == set()

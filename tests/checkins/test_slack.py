@@ -4,6 +4,7 @@ and replies are relayed both ways."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import timedelta
@@ -28,7 +29,6 @@ from tests.checkins.slack_world import (
     CoachedLeader,
     button_value,
     coached_leader,
-    install,
     invitation,
     sweep_and_deliver,
 )
@@ -47,7 +47,7 @@ Sessions = async_sessionmaker[AsyncSession]
 
 @pytest.fixture
 async def world(session: AsyncSession, web: FastAPI) -> CoachedLeader:
-    install(web)
+    """The running app (its Bolt app registers the check-in listeners) and its people."""
     return await coached_leader(session)
 
 
@@ -152,7 +152,16 @@ async def test_answer_a_checkin_and_the_coach_reviews_it_in_one_thread(
                                         if "wrote" in m["text"]])
     assert "*Cam Coach* (your coach) wrote:\nGreat work &lt;3" in json.dumps(
         relayed[0]["blocks"])[:400].replace("\\n", "\n")
-    # Lee answers in that DM thread: it lands in the coach's thread.
+    # Lee answers in that DM thread (once Coachbot has noted it): it lands in the coach's.
+    async def noted() -> bool:
+        async with sessions() as fresh:
+            thread = (await fresh.exec(select(ReviewThread))).one()
+            return thread.leader_thread_ts == relayed[0]["ts"]
+
+    for _ in range(250):
+        if await noted():
+            break
+        await asyncio.sleep(0.02)
     await leader.event({"type": "message", "channel": sandbox.dm_channel(LEADER),
                         "channel_type": "im", "text": "Thanks!", "ts": f"{time.time():.6f}",
                         "thread_ts": relayed[0]["ts"]})
@@ -185,6 +194,8 @@ async def test_a_resubmitted_modal_is_stored_once(
     assert first.status_code == retried.status_code == 200
     assert again.json()["response_action"] == "errors"
     assert "already answered" in json.dumps(again.json()["errors"])
+    # The first submission's work after the ack (coach thread, the DM marked done) ends.
+    await eventually(lambda: [m for m in sandbox.messages(LEADER) if "Done" in m["text"]])
     assert len((await session.exec(select(CheckinAnswer).where(
         CheckinAnswer.question_id == "week"))).all()) == 1
     assert len((await session.exec(select(ProgressUpdate))).all()) == 2
