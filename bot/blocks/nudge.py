@@ -9,6 +9,7 @@ strings), so no draft can mention anyone or link anywhere.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Final
 
 from bot.blocks import JSON, actions, button, context, markup, plain_text, section
@@ -36,7 +37,7 @@ FEEDBACK_ACTIONS: Final = {
 FEEDBACK_THANKS: Final = {
     NudgeFeedback.helpful: "Thanks, glad it helped.",
     NudgeFeedback.not_helpful: "Thanks for saying so; it helps us send better nudges.",
-    NudgeFeedback.snoozed: "Snoozed: this nudge comes back tomorrow.",
+    NudgeFeedback.snoozed: "Snoozed: this nudge comes back once, tomorrow.",
 }
 DECISIONS: Final = {
     NudgeStatus.sent: "Sent to {leader}.",
@@ -74,17 +75,20 @@ def _body(message: NudgeMessage) -> list[JSON]:
     return blocks
 
 
-def nudge_blocks(message: NudgeMessage) -> JSON:
-    """The leader's nudge: the text, the next step, why, and Helpful / Not helpful / Snooze."""
+def nudge_blocks(message: NudgeMessage, *, snooze: bool = True) -> JSON:
+    """The leader's nudge: the text, the next step, why, and Helpful / Not helpful / Snooze
+    (no Snooze on the copy that comes back after one)."""
     value = str(message.nudge_id)
     blocks = _body(message)
     blocks.append(context(texts=[why_text(message)], block_id="nudge_why"))
     if message.feedback is None:
-        blocks.append(actions(block_id="nudge_feedback", elements=[
+        buttons = [
             button(text="Helpful", action_id=HELPFUL, value=value, style="primary"),
             button(text="Not helpful", action_id=NOT_HELPFUL, value=value),
-            button(text="Snooze", action_id=SNOOZE, value=value),
-        ]))
+        ]
+        if snooze:
+            buttons.append(button(text="Snooze", action_id=SNOOZE, value=value))
+        blocks.append(actions(block_id="nudge_feedback", elements=buttons))
     else:
         blocks.append(context(texts=[FEEDBACK_THANKS[message.feedback]],
                               block_id="nudge_feedback"))
@@ -161,6 +165,11 @@ async def render_nudge(request: RenderRequest) -> JSON:
         raise RenderError(error.detail) from error
     if message.status != NudgeStatus.sent:
         raise RenderError(f"nudge {message.nudge_id} is {message.status.value}, not sent")
+    if request.intent.get("snoozed"):
+        # The copy after a snooze asks for feedback again, once more.
+        if message.feedback is NudgeFeedback.snoozed:
+            message = replace(message, feedback=None)
+        return nudge_blocks(message, snooze=False)
     return nudge_blocks(message)
 
 

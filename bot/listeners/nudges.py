@@ -67,7 +67,8 @@ async def feedback(
     client: AsyncWebClient,
     context: AsyncBoltContext,
 ) -> None:
-    """Helpful / Not helpful / Snooze on a nudge; the buttons give way to a thank-you."""
+    """Helpful / Not helpful / Snooze on a nudge (or its copy after a snooze); the buttons
+    give way to a thank-you."""
     await ack()
     nudge_id = _nudge_id(action.get("value"))
     async with unit_of_work(context) as session:

@@ -119,16 +119,18 @@ async def record_nudge(
 
 
 async def _enqueue_nudge(
-    *, session: AsyncSession, nudge: Nudge, not_before: datetime | None = None,
-    key_suffix: str = "",
+    *, session: AsyncSession, nudge: Nudge, snoozed_until: datetime | None = None
 ) -> None:
+    intent: dict[str, Any] = {"kind": NUDGE_KIND, "nudge_id": nudge.id}
+    if snoozed_until is not None:
+        intent["snoozed"] = True
     await enqueue_many(session=session, deliveries=[NewDelivery(
         workspace_id=nudge.workspace_id,
-        delivery_key=f"nudge:{nudge.id}{key_suffix}",
+        delivery_key=f"nudge:{nudge.id}" + (":snoozed" if snoozed_until else ""),
         kind=NUDGE_KIND,
-        intent={"kind": NUDGE_KIND, "nudge_id": nudge.id},
+        intent=intent,
         member_id=nudge.member_id,
-        not_before=not_before,
+        not_before=snoozed_until,
     )])
 
 
@@ -291,9 +293,8 @@ async def record_feedback(
     if not actor.is_self(nudge.member_id):
         raise NotPermitted("only the leader gives feedback on their nudge")
     if feedback is NudgeFeedback.snoozed and nudge.feedback is None:
-        # Once per nudge: the snoozed copy's own Snooze button only records the click.
-        await _enqueue_nudge(session=session, nudge=nudge, not_before=now + SNOOZE,
-                             key_suffix=":snoozed")
+        # Once per nudge: the copy that comes back has no Snooze button.
+        await _enqueue_nudge(session=session, nudge=nudge, snoozed_until=now + SNOOZE)
     nudge.feedback = feedback
     nudge.feedback_at = now
     session.add(nudge)

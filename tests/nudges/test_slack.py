@@ -27,6 +27,7 @@ from services.nudges.models import NudgeFeedback, NudgeStatus
 from services.people.models import NudgeMode
 from tests.delivery.world import rows
 from tests.nudges.conftest import Tick, nudges_of
+from tests.nudges.e2e import rendered
 from tests.nudges.factories import Program, make_program
 from tests.nudges.slack_world import (
     action_ids,
@@ -115,6 +116,9 @@ async def test_snooze_brings_the_nudge_back(
     again = (await rows(sessions))[f"nudge:{stored.id}:snoozed"]
     assert again.state == DeliveryState.pending
     assert again.next_attempt_at > utcnow() + timedelta(hours=23)
+    # The copy asks for feedback again, without a second Snooze.
+    copy = await rendered(sessions, again)
+    assert action_ids(copy) == [HELPFUL, NOT_HELPFUL]
 
 
 async def review_request(
