@@ -51,17 +51,24 @@ async def workspace_names(*, session: AsyncSession, workspace_id: int) -> dict[i
     return {member_id or 0: name for member_id, name in rows.all()}
 
 
+def name_variants(names: Mapping[int, str]) -> list[tuple[int, tuple[str, ...]]]:
+    """Each member's full name and first name, worked out once for many leaders."""
+    variants: list[tuple[int, tuple[str, ...]]] = []
+    for member_id, name in names.items():
+        full = name.strip()
+        if full:
+            first = full.split()[0]
+            variants.append((member_id, (full, first) if first != full else (full,)))
+    return variants
+
+
 def other_people(names: Mapping[int, str], *, leader_id: int) -> list[str]:
     """Full and first names of everyone but the leader."""
-    found: list[str] = []
-    for member_id, name in names.items():
-        if member_id == leader_id or not name.strip():
-            continue
-        found.append(name.strip())
-        first = name.split()[0]
-        if first != name.strip():
-            found.append(first)
-    return found
+    return _others(name_variants(names), leader_id)
+
+
+def _others(variants: Sequence[tuple[int, tuple[str, ...]]], leader_id: int) -> list[str]:
+    return [name for member_id, both in variants if member_id != leader_id for name in both]
 
 
 def first_name(name: str) -> str:
@@ -122,6 +129,7 @@ async def load_contexts(
     goals_of = _group(goals, lambda g: g.member_id)
     milestones_of = _group(milestones, lambda m: by_goal[m.goal_id].member_id)
     notes_of = _group(notes, lambda n: n.member_id)
+    variants = name_variants(names)
     return {
         request.member.id or 0: build_nudge_context(
             leader_id=request.member.id or 0,
@@ -130,7 +138,7 @@ async def load_contexts(
             goals=goals_of.get(request.member.id or 0, []),
             milestones=milestones_of.get(request.member.id or 0, []),
             notes=notes_of.get(request.member.id or 0, []),
-            other_people=other_people(names, leader_id=request.member.id or 0),
+            other_people=_others(variants, request.member.id or 0),
             audience=request.audience,
         )
         for request in requests
