@@ -19,7 +19,7 @@ from bot.pacing import WorkspacePacer
 from bot.render import Renderers, default_renderers
 from bot.worker import DeliveryWorker
 from services.broadcasts.jobs import broadcast_tick
-from services.checkins.jobs import checkin_followup_tick, checkin_sweep_tick
+from services.checkins.jobs import checkin_ticks
 from services.circles.jobs import circles_tick
 from services.clock import SystemClock
 from services.config import Settings
@@ -42,8 +42,7 @@ def all_ticks(settings: Settings) -> list[Tick]:
     """Every domain's periodic work, run by the one-minute sweep."""
     drafter = create_llm_drafter(settings=settings)
     return [
-        checkin_sweep_tick,
-        checkin_followup_tick,
+        *checkin_ticks(),  # the sweep remembers settled zones between ticks
         circles_tick,
         broadcast_tick,
         functools.partial(nudge_tick, drafter=drafter),
