@@ -77,11 +77,15 @@ def anatomy(phases: Phases | None, spy: SpyProfile | str) -> list[str]:
         top = ", ".join(f"{name} {share:.0%}" for name, share in list(spy.layers.items())[:4])
         greenlet = next(iter(spy.inclusive.values()), 0.0)
         lines.append(
-            f"- **Under load (py-spy), self time by layer**: {top}. Stacks running an ORM "
-            f"statement on SQLAlchemy's greenlet alone hold {greenlet:.0%} of the samples: "
-            "statement construction and cache keys (`coercions.expect`, `_generate_cache_key`), "
-            "ORM row loading (`InstanceState`, instrumented attributes) and SQLModel "
-            "validation dominate; waiting for PostgreSQL does not."
+            f"- **Under load (py-spy, on-CPU samples only), self time by layer**: {top}. "
+            f"Stacks running an ORM statement on SQLAlchemy's greenlet hold {greenlet:.0%} of "
+            "the samples. asyncpg's share is its C code sending and reading each of the 8 "
+            "round trips (socket system calls, not waiting: an idle process is not sampled), "
+            "so it shrinks with fewer round trips; SQLAlchemy's is statement construction, "
+            "cache keys (`coercions.expect`, `_generate_cache_key`), execution context setup "
+            "and ORM row loading (`InstanceState`, instrumented attributes); SQLModel's is "
+            "validation of ORM rows into `*Public` objects (`sqlmodel_validate`). The "
+            "hottest functions are listed under Profile data."
         )
     return lines
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -177,6 +178,8 @@ def spy_section(spy: SpyProfile | str) -> list[str]:
     lines += [f"| {name} | {share:.1%} |" for name, share in spy.layers.items()]
     lines += ["", "| inclusive: samples with this function on the stack | share |", "|---|---:|"]
     lines += [f"| {name} | {share:.1%} |" for name, share in spy.inclusive.items()]
+    lines += ["", "| hottest functions (self time) | share |", "|---|---:|"]
+    lines += [f"| `{frame}` | {share:.1%} |" for frame, share in spy.hottest]
     return lines
 
 
@@ -280,12 +283,14 @@ def markdown(
         "",
         "`wrk` comes from Debian (`apt-get install -y wrk`); py-spy and matplotlib are "
         "benchmark-only (`.venv/bin/pip install py-spy matplotlib`). About "
-        f"{_minutes(context, len(summaries))} minutes.",
+        f"{_minutes(context, len(summaries))} minutes on a quiet machine; more when runs are "
+        "repeated.",
         "",
         "## Results",
         "",
         *results_table(main),
         "",
+        *contention(summaries),
         f"{retried} run(s) were repeated because other processes were busy; "
         f"{context.restarts} server(s) died during a run and were started again.",
         "",
@@ -311,6 +316,22 @@ def markdown(
         "",
     ]
     return "\n".join(lines)
+
+
+def contention(summaries: list[Summary]) -> list[str]:
+    other = statistics.median(s.cpu_share("other") for s in summaries)
+    server = statistics.median(s.cpu_share("server") for s in summaries)
+    if other < 0.5:
+        return []
+    return [
+        f"**Caveat: a busy machine.** Other work on this machine used a median {other:.2f} of "
+        f"its {os.cpu_count()} cores during the runs, leaving each server process about "
+        f"{server:.2f} of a core instead of a whole one. Absolute req/s are therefore lower and "
+        "latencies higher than on a quiet machine, for bare and Coachbot alike; compare "
+        "server CPU per request, and ratios taken within a round. (The scaling runs are "
+        "compared with the median bare of the main rounds, so their ratios carry more noise.)",
+        "",
+    ]
 
 
 def _minutes(context: Context, scenarios: int) -> int:
