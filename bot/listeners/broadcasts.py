@@ -15,6 +15,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks.broadcast import (
     ANSWER,
@@ -56,7 +57,7 @@ class InlineErrors(Exception):
         self.errors = errors
 
 
-async def owner_actor(session: Any, context: AsyncBoltContext) -> Actor:
+async def owner_actor(session: AsyncSession, context: AsyncBoltContext) -> Actor:
     """The requesting member acting as a program owner (reaching the cohorts they own)."""
     member = member_of(context)
     return await actor_for(session=session, workspace_id=member.workspace_id, role=Role.owner,
