@@ -17,7 +17,8 @@ from bot.blocks.text import MESSAGE_TEXT, escape, truncate
 from bot.render import RenderError, Renderers, RenderRequest
 from services.errors import DomainError
 from services.nudges.models import NudgeFeedback, NudgeStatus
-from services.nudges.service import NUDGE_KIND, REVIEW_KIND, NudgeMessage, nudge_message
+from services.nudges.recording import NUDGE_KIND, REVIEW_KIND
+from services.nudges.service import NudgeMessage, nudge_message
 from services.nudges.validation import MAX_TEXT_CHARS
 
 HELPFUL: Final = "nudge_helpful"

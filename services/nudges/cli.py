@@ -23,7 +23,7 @@ from services.llm import NudgeDrafter, OfflineDrafter, create_llm_drafter
 from services.nudges.drafting import NudgeOutcome
 from services.nudges.jobs import draft_for
 from services.nudges.models import Nudge, NudgeStatus
-from services.nudges.service import record_nudge
+from services.nudges.recording import record_nudge
 from services.nudges.timing import DueLeader, leader_target
 from services.people.models import Member, NudgeMode
 

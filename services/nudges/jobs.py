@@ -1,8 +1,9 @@
 """The nudge sweep: every minute, draft and send (or queue) the nudges that are due.
 
 No transaction stays open while a model is drafting: contexts are read fifty leaders at a
-time in short transactions, each draft is made outside any, and each nudge is recorded in
-a transaction of its own. Each leader fails alone.
+time in short transactions, each draft is made outside any, and finished drafts are
+recorded together, as many as are waiting, in one short transaction. Each leader fails
+alone: a batch that cannot be recorded is recorded again one nudge at a time.
 """
 
 from __future__ import annotations
@@ -19,8 +20,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.db import transaction
 from services.llm import NudgeDrafter, OfflineDrafter
 from services.nudges.drafting import NudgeOutcome, draft_nudge
+from services.nudges.recording import (
+    NewNudge,
+    audience_for,
+    record_nudge,
+    record_nudges,
+    scheduled_key,
+)
 from services.nudges.schema import NudgeContext
-from services.nudges.service import audience_for, record_nudge, scheduled_key
 from services.nudges.sources import Request, load_context, load_contexts, workspace_names
 from services.nudges.timing import DueLeader, due_leaders
 from services.people.models import Member
@@ -33,6 +40,8 @@ DEFAULT_PARALLEL = 16
 DEFAULT_BATCH = 2000
 # Leaders whose contexts are read in one transaction (four queries).
 CONTEXT_CHUNK = 50
+# At most this many nudges are recorded in one transaction (two statements).
+RECORD_BATCH = 100
 
 
 async def nudge_tick(
@@ -55,35 +64,76 @@ async def nudge_tick(
         return 0
     slots = asyncio.Semaphore(parallel)
     offline = fallback or OfflineDrafter()
+    recorder = _Recorder(sessions=sessions, now=now)
+    recording = asyncio.create_task(recorder.run())
 
-    async def one(target: DueLeader, context: NudgeContext) -> int:
+    async def one(target: DueLeader, context: NudgeContext) -> None:
         try:
             outcome = await draft_nudge(context=context, drafter=drafter, fallback=offline)
-            if outcome is None:
-                return 0
-            key = scheduled_key(member_id=target.member_id, local_date=target.local_date)
-            async with transaction(sessions) as session:
-                nudge = await record_nudge(session=session, target=target, outcome=outcome,
-                                           dedupe_key=key, now=now)
-            return 1 if nudge is not None else 0
+            if outcome is not None:
+                key = scheduled_key(member_id=target.member_id, local_date=target.local_date)
+                recorder.queue.put_nowait(NewNudge(target, outcome, key))
         except Exception:
             logger.exception("nudge for member %s failed", target.member_id)
-            return 0
         finally:
             slots.release()
 
-    tasks: list[asyncio.Task[int]] = []
-    # Contexts are read a chunk at a time while earlier drafts are under way; a chunk is
-    # only read once there is room for its drafts, so reads never run far ahead.
-    for chunk in _chunks(due, CONTEXT_CHUNK):
-        contexts = await _contexts(sessions=sessions, chunk=chunk, now=now, names=names)
-        for target in chunk:
-            context = contexts.get(target.member_id)
-            if context is None:
-                continue
-            await slots.acquire()
-            tasks.append(asyncio.create_task(one(target, context)))
-    return sum(await asyncio.gather(*tasks))
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        # Contexts are read a chunk at a time while earlier drafts are under way; a chunk is
+        # only read once there is room for its drafts, so reads never run far ahead.
+        for chunk in _chunks(due, CONTEXT_CHUNK):
+            contexts = await _contexts(sessions=sessions, chunk=chunk, now=now, names=names)
+            for target in chunk:
+                context = contexts.get(target.member_id)
+                if context is None:
+                    continue
+                await slots.acquire()
+                tasks.append(asyncio.create_task(one(target, context)))
+        await asyncio.gather(*tasks)
+    finally:
+        recorder.queue.put_nowait(None)
+        await recording
+    return recorder.recorded
+
+
+class _Recorder:
+    """Records drafts as they come, all that are waiting in one transaction; a batch that
+    fails is recorded again one nudge at a time, so each nudge fails alone."""
+
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
+        self.sessions = sessions
+        self.now = now
+        self.queue: asyncio.Queue[NewNudge | None] = asyncio.Queue()
+        self.recorded = 0
+
+    async def run(self) -> None:
+        finished = False
+        while not finished:
+            first = await self.queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < RECORD_BATCH and not self.queue.empty():
+                item = self.queue.get_nowait()
+                if item is None:
+                    finished = True
+                    break
+                batch.append(item)
+            await self._record(batch)
+
+    async def _record(self, batch: list[NewNudge]) -> None:
+        try:
+            async with transaction(self.sessions) as session:
+                made = await record_nudges(session=session, nudges=batch, now=self.now)
+            self.recorded += len(made)
+        except Exception:
+            if len(batch) == 1:
+                logger.exception("recording the nudge for member %s failed",
+                                 batch[0].target.member_id)
+                return
+            for new in batch:
+                await self._record([new])
 
 
 async def _contexts(

@@ -1,158 +1,41 @@
-"""Nudges after drafting: record them, send or queue them for the coach, review, feedback.
-
-A cohort's nudge mode decides what happens to a validated draft: `auto` sends it to the
-leader, `coach_review` sends it to the leader's first-assigned coach for Approve / Edit /
-Reject. A review cohort whose leader has no coach holds the draft (status `draft`, no
-reviewer): nothing unreviewed goes out of a review cohort, and a coach assigned later sees
-the held draft in the API and can decide on it there.
+"""Nudges once recorded: who may read them, the coach's Approve / Edit / Reject, the
+leader's feedback, and what a Slack message about one shows. Recording is in `recording`.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.auth.models import Role
 from services.auth.service import Actor
-from services.delivery.service import NewDelivery, enqueue_many
+from services.delivery.service import enqueue_many
 from services.errors import Conflict, Invalid, NotFound, NotPermitted
-from services.nudges.context import Audience
-from services.nudges.drafting import NudgeOutcome
 from services.nudges.models import Nudge, NudgeFeedback, NudgeStatus
+from services.nudges.recording import nudge_delivery
 from services.nudges.schema import NudgeContext
-from services.nudges.timing import DueLeader, is_paused, leader_zone
+from services.nudges.timing import is_paused, leader_zone
 from services.nudges.validation import MAX_TEXT_CHARS, MIN_TEXT_CHARS, content_problems
 from services.people.models import Cohort, Enrollment, EnrollmentRole, Member, NudgeMode
 from services.plans.access import require_content_role
 from services.plans.models import Goal, Milestone, Visibility
 from services.privacy.service import record_read
 
-logger = logging.getLogger(__name__)
-
-NUDGE_KIND = "nudge"
-REVIEW_KIND = "nudge_review"
 SNOOZE = timedelta(hours=24)
 # For checks that look for mentions, links and control characters but not for names.
 _NO_NAMES = NudgeContext(leader_first_name="", local_date=date.min)
 
 
-def audience_for(target: DueLeader) -> Audience:
-    """A draft the coach reads first may only use what the coach may read."""
-    return Audience.coach_review if target.mode is NudgeMode.coach_review else Audience.leader
-
-
-def scheduled_key(*, member_id: int, local_date: date) -> str:
-    """The dedupe key of the scheduled nudge for one leader on one local date."""
-    return f"nudge:{member_id}:{local_date.isoformat()}"
-
-
-# --- recording and dispatch --------------------------------------------------------------
-
-
-def _sum(values: list[int | None]) -> int | None:
-    known = [v for v in values if v is not None]
-    return sum(known) if known else None
-
-
-async def record_nudge(
-    *,
-    session: AsyncSession,
-    target: DueLeader,
-    outcome: NudgeOutcome,
-    dedupe_key: str,
-    now: datetime,
-) -> Nudge | None:
-    """Store a validated draft with its records and send or queue it; None if already made."""
-    draft = outcome.draft
-    sending = target.mode is NudgeMode.auto
-    values: dict[str, Any] = {
-        "workspace_id": target.workspace_id,
-        "member_id": target.member_id,
-        "cohort_id": target.cohort_id,
-        "dedupe_key": dedupe_key,
-        "goal_id": draft.cited_goal_id,
-        "milestone_id": draft.cited_milestone_id,
-        "text": draft.text.strip(),
-        "rationale": draft.rationale.strip() or None,
-        "suggested_action": draft.suggested_action.strip() or None,
-        "source": outcome.source.value,
-        "model": outcome.model,
-        "prompt_version": outcome.prompt_version,
-        # What the nudge cost: every attempt, the failed LLM tries before a fallback included.
-        "tokens_in": _sum([a.tokens_in for a in outcome.attempts]),
-        "tokens_out": _sum([a.tokens_out for a in outcome.attempts]),
-        "latency_ms": sum(a.latency_ms for a in outcome.attempts),
-        "attempts": max(len(outcome.attempts), 1),
-        "status": (NudgeStatus.sent if sending else NudgeStatus.draft).value,
-        "sent_at": now if sending else None,
-        "local_date": target.local_date,
-        "created_at": now,
-    }
-    # One statement: a duplicate key (a second sweep, a retried command) inserts nothing and
-    # leaves the surrounding transaction usable, with no savepoint and no ORM flush.
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(Nudge).values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(col(Nudge.id))
-    )
-    nudge_id = (await session.exec(statement)).scalar_one_or_none()
-    if nudge_id is None:
-        return None
-    nudge = Nudge(id=nudge_id, **values)
-    if sending:
-        await _enqueue_nudge(session=session, nudge=nudge)
-    elif target.coach_id is not None:
-        await _queue_for_review(session=session, nudge=nudge, coach_id=target.coach_id)
-    else:
-        logger.info("nudge %s held: leader %s has no coach to review it", nudge.id,
-                    nudge.member_id)
-    return nudge
-
-
-async def _enqueue_nudge(
-    *, session: AsyncSession, nudge: Nudge, snoozed_until: datetime | None = None
-) -> None:
-    intent: dict[str, Any] = {"kind": NUDGE_KIND, "nudge_id": nudge.id}
-    if snoozed_until is not None:
-        intent["snoozed"] = True
-    await enqueue_many(session=session, deliveries=[NewDelivery(
-        workspace_id=nudge.workspace_id,
-        delivery_key=f"nudge:{nudge.id}" + (":snoozed" if snoozed_until else ""),
-        kind=NUDGE_KIND,
-        intent=intent,
-        member_id=nudge.member_id,
-        not_before=snoozed_until,
-    )])
-
-
 async def _send(*, session: AsyncSession, nudge: Nudge, now: datetime) -> None:
-    await _enqueue_nudge(session=session, nudge=nudge)
+    await enqueue_many(session=session, deliveries=[nudge_delivery(nudge)])
     nudge.status = NudgeStatus.sent
     nudge.sent_at = now
     session.add(nudge)
-
-
-async def _queue_for_review(*, session: AsyncSession, nudge: Nudge, coach_id: int) -> None:
-    await enqueue_many(session=session, deliveries=[NewDelivery(
-        workspace_id=nudge.workspace_id,
-        delivery_key=f"nudge_review:{nudge.id}",
-        kind=REVIEW_KIND,
-        intent={"kind": REVIEW_KIND, "nudge_id": nudge.id},
-        member_id=coach_id,
-    )])
-    # The draft reaches the coach's DM: that is a read of the leader's content.
-    coach = Actor(workspace_id=nudge.workspace_id, role=Role.coach, member_id=coach_id)
-    record_read(session=session, actor=coach, subject_member_id=nudge.member_id,
-                object_type="nudge", object_id=nudge.id)
 
 
 # --- who may read and act on a nudge -----------------------------------------------------
@@ -294,7 +177,8 @@ async def record_feedback(
         raise NotPermitted("only the leader gives feedback on their nudge")
     if feedback is NudgeFeedback.snoozed and nudge.feedback is None:
         # Once per nudge: the copy that comes back has no Snooze button.
-        await _enqueue_nudge(session=session, nudge=nudge, snoozed_until=now + SNOOZE)
+        await enqueue_many(session=session,
+                           deliveries=[nudge_delivery(nudge, snoozed_until=now + SNOOZE)])
     nudge.feedback = feedback
     nudge.feedback_at = now
     session.add(nudge)

@@ -325,3 +325,36 @@ async def test_contexts_read_together_keep_each_leader_to_their_own(
         ("Omar's note", program.other_goal.id), ("Omar about Maya's milestone", None)
     ]
     assert "Maya Patel" in omar.other_people and "Omar Haddad" not in omar.other_people
+
+
+async def test_a_batch_that_cannot_be_recorded_is_recorded_one_by_one(
+    session: AsyncSession, sessions: Sessions, caplog: pytest.LogCaptureFixture
+) -> None:
+    from services.llm import OfflineDrafter
+    from services.nudges.jobs import _Recorder, draft_for
+    from services.nudges.recording import NewNudge
+    from services.nudges.timing import leader_target
+
+    program = await program_with(session, NudgeMode.auto)
+    news = []
+    for member in (program.leader, program.other):
+        async with sessions() as read:
+            target, _ = await leader_target(session=read, member_id=member.id or 0, now=NOW)
+        assert target is not None
+        outcome = await draft_for(sessions=sessions, target=target, now=NOW, drafter=None,
+                                  fallback=OfflineDrafter())
+        assert outcome is not None
+        news.append(NewNudge(target, outcome, f"batch:{member.id}"))
+    # Omar's goal is deleted while his nudge was being drafted: its insert must fail alone.
+    broken = news[1].outcome.model_copy(update={
+        "draft": news[1].outcome.draft.model_copy(update={"cited_goal_id": 999_999})})
+    news[1] = NewNudge(news[1].target, broken, news[1].dedupe_key)
+    recorder = _Recorder(sessions=sessions, now=NOW)
+    for new in news:
+        recorder.queue.put_nowait(new)
+    recorder.queue.put_nowait(None)
+    await recorder.run()
+    assert recorder.recorded == 1
+    assert len(await nudges_of(sessions, program.leader.id or 0)) == 1
+    assert await nudges_of(sessions, program.other.id or 0) == []
+    assert f"recording the nudge for member {program.other.id} failed" in caplog.text
