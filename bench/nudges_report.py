@@ -82,7 +82,7 @@ def png_chart(runs: list[Run], path: Path) -> bool:
         line, = axis.plot(xs, ys, label=f"C={run.concurrency}, {run.names}, bad {run.bad_rate:.0%}")
         axis.axvline(run.ideal * 1.2, color=line.get_color(), linestyle=":", linewidth=1)
     axis.set_xlabel("seconds")
-    axis.set_ylabel("nudges drafted")
+    axis.set_ylabel("model answers received")
     axis.set_title("1,000 nudges at 300 ms a completion (dotted: 1.2 × ideal)")
     axis.legend()
     figure.tight_layout()
@@ -114,22 +114,26 @@ def write_report(runs: list[Run], costs: dict[str, float], args: argparse.Namesp
                f"Python {platform.python_version()}, load average at the end "
                f"{os.getloadavg()[0]:.1f}")
     projected = args.leaders * costs["committed"] / 1000
+    database = ("SQLite, a scratch file" if args.database_url.startswith("sqlite") else
+                f"PostgreSQL at {args.database_url.split('@')[-1].rsplit('/', 1)[0]}, "
+                "a scratch database")
     rows = "\n".join(table_row(r) for r in runs)
     text = f"""# Benchmark: nudges
 
 {args.leaders:,} leaders due at once, drafted through the OpenAI drafter against the local
 OpenAI-compatible stand-in, which answers every completion after {args.latency * 1000:.0f} ms
-(in a process of its own). Database: {args.database_url.split("@")[-1]}. Machine: {machine}.
+(in a process of its own). Database: {database}. Machine: {machine}.
 
     {command}
 
-*Ideal* is {args.leaders:,} × {args.latency} s ÷ C. *Baseline* is the bare drafter over the same
-contexts, C at a time, with no database and no validation. *Sweep* is `nudge_tick`: who
-is due, each leader's context (one transaction), the draft and its validation, the nudge
-row and its outbox intent (another transaction). Goal: sweep ≤ 1.2 × ideal and every sent
-nudge grounded; *grounded* is re-checked from the stored rows (the cited goal is the
-leader's own and open, the milestone belongs to it, the text has no mention, link or other
-member's name).
+*Ideal* is {args.leaders:,} × {args.latency} s ÷ C, for a drafter allowed C requests at once.
+*Baseline* is that bare drafter over the same contexts, C at a time, with no database and no
+validation: what this machine reaches at best. *Sweep* is `nudge_tick` from the database:
+who is due, the contexts (read fifty leaders at a time), each draft and its validation,
+and the nudges with their outbox intents (recorded together, as many as are waiting, in
+one short transaction). Goal: sweep ≤ 1.2 × ideal and every sent nudge grounded;
+*grounded* is re-checked from the stored rows (the cited goal is the leader's own and
+open, the milestone belongs to it, the text has no mention, link or other member's name).
 
 ## Validating a draft in a workspace of {args.leaders:,} members
 
@@ -154,14 +158,17 @@ One leader at a time, with the stand-in answering at once (CPU time of this proc
 brackets): the bare drafter takes {costs["draft_ms"]:.1f} ms ({costs["draft_cpu"]:.1f} ms) a
 draft — the OpenAI client building and parsing a structured-output request, and the HTTP
 round trip — and the sweep {costs["leader_ms"]:.1f} ms ({costs["leader_cpu"]:.1f} ms) a leader:
-the draft, validation with the what-if names check, the context reads shared fifty at a
-time, and the nudge and its outbox intent in a transaction of their own. Once per sweep,
+the draft, validation with the what-if names check, its share of the context reads and of
+the batched recording. Once per sweep,
 finding who is due among all {args.leaders:,} leaders takes {costs["setup_s"]:.2f} s. All of it
 runs on one event loop, so one process can do at most about
 {1000 / costs["leader_cpu"]:.0f} leaders a second of CPU work; the goal needs
 {args.leaders:,} ÷ (1.2 × ideal) = C ÷ {1.2 * args.latency:.2f} s leaders a second, which
 this machine's CPU allows up to C ≈ {1.2 * args.latency * 1000 / costs["leader_cpu"]:.0f}
-(less while other work shares the CPUs; the load average is in the header).
+(less while other work shares the CPUs — the stand-in and PostgreSQL run on the same two;
+the load average is in the header). Most of the per-leader CPU is the OpenAI client's own
+request building (`openai._utils._transform`, the largest single item in a cProfile run)
+and response parsing, which the drafter pays on every call.
 
 ## Sweeps
 
@@ -178,7 +185,8 @@ calls are why such runs need more than the ideal for {args.leaders:,} calls.
 
 ## Drafts over time
 
-Each row fills up as drafts finish (`█` = all); `|` marks the goal, 1.2 × ideal.
+Model answers received over time; each row fills up as they arrive (`█` = {args.leaders:,});
+`|` marks the goal, 1.2 × ideal.
 
 ```
 {ascii_chart(runs, args.leaders)}
