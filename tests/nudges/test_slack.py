@@ -56,9 +56,15 @@ Sessions = async_sessionmaker[AsyncSession]
 
 @pytest.fixture
 def nudge_app(web: FastAPI) -> FastAPI:
-    """The web app with the nudge listeners on its Bolt app."""
-    nudge_listeners.register(web.state.slack.app)
+    """The web app; its Bolt app has the nudge listeners (bot/listeners registers them)."""
+    assert nudge_listeners in listener_modules()
     return web
+
+
+def listener_modules() -> tuple[object, ...]:
+    import bot.listeners
+
+    return tuple(vars(bot.listeners).values())
 
 
 @pytest.fixture
