@@ -11,6 +11,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,7 +28,8 @@ from services.nudges.models import (
 from services.nudges.service import readable_nudges
 from services.pagination import Page, paginate
 from services.people.access import cohort_filter
-from services.people.models import Cohort
+from services.people.models import CoachAssignment, Cohort
+from services.plans.models import Goal, Visibility
 from services.privacy.service import record_read
 
 
@@ -97,3 +99,17 @@ async def nudge_metrics(*, session: AsyncSession, actor: Actor, cohort_id: int) 
         tokens_out_per_nudge=sum(n.tokens_out or 0 for n in rows) / len(rows),
         latency_ms_p50=statistics.median(latencies) if latencies else None,
     )
+
+
+async def drafts_awaiting(*, session: AsyncSession, coach_id: int) -> int:
+    """How many drafts wait for this coach's review (for the coach's Home tab)."""
+    coachees = select(CoachAssignment.leader_id).where(CoachAssignment.coach_id == coach_id)
+    shared = select(Goal.id).where(Goal.visibility == Visibility.coach)
+    count = await session.exec(
+        select(func.count()).select_from(Nudge).where(
+            col(Nudge.member_id).in_(coachees),
+            Nudge.status == NudgeStatus.draft,
+            col(Nudge.goal_id).in_(shared),
+        )
+    )
+    return int(count.one())

@@ -16,6 +16,7 @@ from services.auth.models import Role
 from services.config import Settings
 from services.nudges.models import Nudge, NudgeFeedback, NudgeStatus
 from services.people.models import EnrollmentRole
+from services.plans.models import Visibility
 from services.privacy.models import AuditEvent
 from tests.factories.people import enrol, make_cohort, make_key, make_member, make_workspace
 from tests.factories.plans import make_goal
@@ -129,3 +130,15 @@ async def test_metrics_from_k_leaders_on(api: httpx.AsyncClient, session: AsyncS
     assert metrics["reviewed"] == 1 and metrics["edited"] == 0
     assert metrics["tokens_in_per_nudge"] == 200 and metrics["tokens_out_per_nudge"] == 25
     assert metrics["latency_ms_p50"] == 325
+
+
+async def test_drafts_awaiting_the_coach(session: AsyncSession) -> None:
+    from services.nudges.reports import drafts_awaiting
+
+    w = await build_nudge_world(session)
+    assert await drafts_awaiting(session=session, coach_id=w.world.coach.id or 0) == 1
+    assert await drafts_awaiting(session=session, coach_id=w.world.leader.id or 0) == 0
+    w.world.shared_goal.visibility = Visibility.private  # no longer the coach's to read
+    session.add(w.world.shared_goal)
+    await session.flush()
+    assert await drafts_awaiting(session=session, coach_id=w.world.coach.id or 0) == 0
