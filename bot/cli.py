@@ -22,6 +22,8 @@ from services.config import Settings
 from services.db import create_engine, create_sessionmaker, transaction
 from services.demo import DEMO_TEAM_ID, seed_demo
 from services.errors import DomainError
+from services.metrics.cli import add_parser as add_kpis_parser
+from services.nudges.cli import add_parser as add_nudges_parser
 from services.people.models import Workspace
 from services.people.roster import import_roster, parse_roster
 from services.people.service import ensure_workspace
@@ -256,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--seed", type=int, default=0)
     preview.add_argument("--json", action="store_true", help='print {"rounds": [[[ids]]]}')
     circles.set_defaults(handler=cmd_circles)
+
+    add_nudges_parser(commands)
+    add_kpis_parser(commands)
 
     sandbox = commands.add_parser("sandbox", help="act as a Slack user from the terminal")
     add_sandbox_arguments(sandbox)

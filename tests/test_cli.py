@@ -38,13 +38,17 @@ async def coachbot(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def count(url: str, table: str) -> int:
+async def scalar(url: str, query: str) -> int:
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
-            return int((await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar())
+            return int((await connection.execute(text(query))).scalar())
     finally:
         await engine.dispose()
+
+
+async def count(url: str, table: str) -> int:
+    return await scalar(url, f"SELECT count(*) FROM {table}")
 
 
 async def test_migrate_demo_and_keys(cli_db: str) -> None:
@@ -141,3 +145,28 @@ async def test_circles_preview_prints_rounds_as_json(tmp_path: Path) -> None:
         assert placed == [f"U{n:07d}" for n in range(9)]  # nobody left out, nobody twice
     # The preview never touches the database.
     assert not await asyncio.to_thread(Path("unused.db").exists)
+
+
+async def test_nudge_draft_and_kpi_import_run_from_the_command_line(
+    cli_db: str, tmp_path: Path
+) -> None:
+    await coachbot(cli_db, "migrate")
+    await coachbot(cli_db, "demo")
+    leader = await scalar(cli_db, "SELECT id FROM member WHERE slack_user_id = 'UDEMOLEAD01'")
+    drafted = await coachbot(cli_db, "nudges", "draft", "--member", str(leader))
+    assert drafted.returncode == 0, drafted.stdout + drafted.stderr
+    assert "Source: offline" in drafted.stdout and "Not sent" in drafted.stdout
+    assert await count(cli_db, "nudge") == 0  # a draft without --send stores nothing
+
+    kpis = tmp_path / "kpis.csv"
+    kpis.write_text(
+        "cohort_id,member,metric,date,value,unit\n"
+        "1,,engagement score,2026-01-05,71,points\n"
+        "1,,engagement score,not-a-date,72,points\n"
+    )
+    refused = await coachbot(cli_db, "kpis", "import", str(kpis))
+    assert refused.returncode == 1
+    assert f"{kpis}:3:" in refused.stderr and "nothing imported" in refused.stderr
+    kept = await coachbot(cli_db, "kpis", "import", str(kpis), "--skip-invalid")
+    assert kept.returncode == 0, kept.stderr
+    assert await count(cli_db, "kpi_value") == 1
