@@ -14,6 +14,7 @@ from services.checkins.routes import router as checkins_router
 from services.circles.routes import router as circles_router
 from services.config import Settings
 from services.db import create_sessionmaker
+from services.metrics.routes import router as metrics_router
 from services.nudges.routes import router as nudges_router
 from services.people.routes import router as people_router
 from services.plans.routes import router as plans_router
@@ -43,6 +44,7 @@ def create_api(settings: Settings, engine: AsyncEngine) -> FastAPI:
         circles_router,
         nudges_router,
         broadcasts_router,
+        metrics_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(forbid_unknown_query)])

@@ -1,18 +1,13 @@
-"""Cohorts of a chosen size with a week-by-week engagement history, keys for every role,
-and the API with the metrics routes."""
+"""Cohorts of a chosen size with a week-by-week engagement history and keys for every role."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from fastapi import Depends, FastAPI
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.api.app import API_PREFIX
-from services.api.deps import forbid_unknown_query
 from services.auth.models import Role
-from services.metrics.routes import router
 from services.nudges.models import NudgeFeedback
 from services.people.models import Cohort, EnrollmentRole, Member, Workspace
 from tests.factories.people import enrol, make_cohort, make_key, make_member, make_workspace
@@ -24,14 +19,6 @@ START = date(2025, 2, 3)
 WEEKS = [START + timedelta(weeks=n) for n in range(5)]  # 02-03 ... 03-03
 CURRENT_WEEK = date(2025, 3, 10)
 JOINED = datetime(2025, 1, 20, tzinfo=UTC)
-
-
-def with_metric_routes(app: FastAPI) -> FastAPI:
-    """Include the metrics router the way create_api does, unless it already has."""
-    if not any(getattr(route, "original_router", None) is router for route in app.routes):
-        app.include_router(router, prefix=API_PREFIX,
-                           dependencies=[Depends(forbid_unknown_query)])
-    return app
 
 
 @dataclass
