@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from services.nudges.schema import NudgeContext, NudgeDraft
 
@@ -93,12 +95,66 @@ def _is_control(char: str) -> bool:
 def names_other_person(*, text: str, context: NudgeContext) -> bool:
     """Whether the text contains the name of anyone in the workspace other than the leader."""
     own = context.leader_first_name.casefold()
+    # A workspace has thousands of names and a draft a handful of words: a name's pattern
+    # only runs once a substring test has found that the name can be in the text at all.
+    folded: str | None = None
     for name in context.other_people:
-        if name.casefold() == own or len(name) < 2:
+        rule = name_rule(name)
+        if rule is None or rule.casefolded == own:
             continue
-        # A full name is matched in any case. A single first name is matched as written, since
-        # many are also ordinary words ("Will", "Hope") and generated prose capitalises names.
-        flags = re.IGNORECASE if " " in name else 0
-        if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, flags):
+        if rule.ignore_case and rule.needle is not None:
+            if folded is None:
+                folded = fold_ascii_case(text)
+            if rule.needle not in folded:
+                continue
+        elif rule.needle is not None and rule.needle not in text:
+            continue
+        if name_pattern(name).search(text):
             return True
     return False
+
+
+@dataclass(frozen=True, slots=True)
+class NameRule:
+    """How to look for one name: in which case, and what a text must hold to contain it."""
+
+    casefolded: str
+    ignore_case: bool
+    # A substring of any text the name's pattern matches (of its `fold_ascii_case` when the
+    # case is ignored); None when there is no such cheap test and the pattern must run.
+    needle: str | None
+
+
+@functools.lru_cache(maxsize=65_536)
+def name_rule(name: str) -> NameRule | None:
+    """The rule for finding `name` in a text; None for a name too short to look for."""
+    if len(name) < 2:
+        return None
+    # A full name is matched in any case. A single first name is matched as written, since
+    # many are also ordinary words ("Will", "Hope") and generated prose capitalises names.
+    ignore_case = " " in name
+    if not ignore_case:
+        needle: str | None = name
+    elif name.isascii():
+        needle = name.lower()
+    else:
+        needle = None
+    return NameRule(casefolded=name.casefold(), ignore_case=ignore_case, needle=needle)
+
+
+@functools.lru_cache(maxsize=16_384)
+def name_pattern(name: str) -> re.Pattern[str]:
+    """The name as a whole word or words, with `name_rule`'s case rule; compiled once."""
+    flags = re.IGNORECASE if " " in name else 0
+    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", flags)
+
+
+# The only characters outside ASCII that Python's case-insensitive matching takes for an
+# ASCII letter (tests/llm/test_names.py checks every code point).
+_ASCII_LOOKALIKES = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def fold_ascii_case(text: str) -> str:
+    """The text in lower case, so that wherever an ASCII name matches it ignoring case, the
+    name in lower case is a substring of the result."""
+    return text.translate(_ASCII_LOOKALIKES).lower()
