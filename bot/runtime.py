@@ -23,8 +23,8 @@ from services.checkins.jobs import checkin_ticks
 from services.circles.jobs import circles_tick
 from services.clock import SystemClock
 from services.config import Settings
-from services.llm import create_llm_drafter
-from services.nudges.jobs import nudge_tick
+from services.llm import NudgeDrafter, OpenAIDrafter, create_llm_drafter
+from services.nudges.jobs import leaders_at_once, nudge_tick
 from services.scheduler import CoachbotScheduler, Tick, create_scheduler
 
 log = logging.getLogger("coachbot.worker")
@@ -38,14 +38,14 @@ def all_renderers() -> Renderers:
     return renderers
 
 
-def all_ticks(settings: Settings) -> list[Tick]:
+def all_ticks(settings: Settings, *, drafter: NudgeDrafter | None) -> list[Tick]:
     """Every domain's periodic work, run by the one-minute sweep."""
-    drafter = create_llm_drafter(settings=settings)
     return [
         *checkin_ticks(),  # the sweep remembers settled zones between ticks
         circles_tick,
         broadcast_tick,
-        functools.partial(nudge_tick, drafter=drafter),
+        functools.partial(nudge_tick, drafter=drafter,
+                          parallel=leaders_at_once(settings.llm_concurrency)),
     ]
 
 
@@ -68,6 +68,7 @@ class BackgroundWork:
         self.api_url = api_url
         self.delivery: DeliveryWorker | None = None
         self.scheduler: CoachbotScheduler | None = None
+        self.drafter: OpenAIDrafter | None = None
         self._http: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -98,19 +99,28 @@ class BackgroundWork:
         )
         await self.delivery.start()
         log.info("delivery worker %s started", self.delivery.worker_id)
+        # None without a configured model: nudges then come from the offline drafter.
+        self.drafter = create_llm_drafter(settings=settings, concurrency=settings.llm_concurrency)
         self.scheduler = create_scheduler(
             sessions=self.sessions,
             engine=self.engine,
-            ticks=all_ticks(settings),
+            ticks=all_ticks(settings, drafter=self.drafter),
             clock=SystemClock(),
         )
         await self.scheduler.start()
 
     async def stop(self) -> None:
-        """Let sends under way finish, then stop."""
-        if self.scheduler is not None:
-            await self.scheduler.stop()
-        if self.delivery is not None:
-            await self.delivery.stop()
-        if self._http is not None:
-            await self._http.close()
+        """Let sends and sweeps under way finish, then stop and close the connections."""
+        try:
+            if self.scheduler is not None:
+                await self.scheduler.stop()
+            if self.delivery is not None:
+                await self.delivery.stop()
+        finally:
+            # The scheduler has stopped (or failed to): no sweep is drafting any more.
+            drafter, self.drafter = self.drafter, None
+            http, self._http = self._http, None
+            if drafter is not None:
+                await drafter.aclose()
+            if http is not None:
+                await http.close()

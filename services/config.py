@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL")
     openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY")
     llm_model: str = Field("gpt-4o-mini", alias="COACHBOT_LLM_MODEL")
+    # Model requests in flight at once (the nudge sweep's drafter); what the server allows.
+    llm_concurrency: int = Field(4, alias="COACHBOT_LLM_CONCURRENCY", ge=1, le=256)
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

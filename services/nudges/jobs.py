@@ -34,7 +34,7 @@ from services.people.models import Member
 
 logger = logging.getLogger(__name__)
 
-# Leaders worked on at once; the drafter's own concurrency bounds the model calls.
+# Leaders worked on at once (at least); the drafter's own concurrency bounds the model calls.
 DEFAULT_PARALLEL = 16
 # At most this many leaders per sweep; the rest are still due at the next one.
 DEFAULT_BATCH = 2000
@@ -42,6 +42,12 @@ DEFAULT_BATCH = 2000
 CONTEXT_CHUNK = 50
 # At most this many nudges are recorded in one transaction (two statements).
 RECORD_BATCH = 100
+
+
+def leaders_at_once(concurrency: int) -> int:
+    """How many leaders the sweep works on at once for a drafter allowed `concurrency` model
+    calls: twice as many, so the next leader's context is ready whenever a call finishes."""
+    return max(DEFAULT_PARALLEL, 2 * concurrency)
 
 
 async def nudge_tick(
