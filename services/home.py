@@ -14,7 +14,9 @@ from services.auth.models import Role
 from services.auth.service import actor_for
 from services.checkins.models import Checkin, CheckinStatus
 from services.circles.mine import current_circle_for
+from services.metrics.home import OwnerHome, owner_home_extras
 from services.nudges.models import Nudge, NudgeStatus
+from services.nudges.reports import drafts_awaiting
 from services.people.models import (
     CoachAssignment,
     Cohort,
@@ -57,6 +59,8 @@ class HomeSummary:
     next_checkin: str | None = None
     current_circle: str | None = None
     latest_nudge: str | None = None
+    drafts_awaiting: int = 0
+    owner: OwnerHome | None = None
 
 
 async def home_for(*, session: AsyncSession, member: Member) -> HomeSummary:
@@ -87,9 +91,11 @@ async def home_for(*, session: AsyncSession, member: Member) -> HomeSummary:
         summary.latest_nudge = await _latest_nudge(session, member_id)
     if EnrollmentRole.coach in summary.roles:
         summary.coachees = await _coachees(session, member_id)
+        summary.drafts_awaiting = await drafts_awaiting(session=session, coach_id=member_id)
     if EnrollmentRole.owner in summary.roles:
         owned = [e.cohort_id for e in enrollments if e.role == EnrollmentRole.owner]
         summary.cohorts = [await _cohort_summary(session, cohort_id) for cohort_id in owned]
+        summary.owner = await owner_home_extras(session=session, member_id=member_id)
     return summary
 
 

@@ -15,6 +15,8 @@ from bot.blocks import (
     plain_text,
     section,
 )
+from bot.blocks.broadcast import owner_home_blocks
+from bot.blocks.circle import PREFERENCES as CIRCLE_PREFERENCES
 from services.home import CoacheeSummary, CohortSummary, HomeSummary
 from services.people.models import EnrollmentRole
 from services.plans.models import GoalInPlan, MilestonePublic, MilestoneStatus, Visibility
@@ -54,9 +56,11 @@ def home_view(summary: HomeSummary) -> JSON:
     if EnrollmentRole.leader in summary.roles:
         blocks += _leader(summary)
     if EnrollmentRole.coach in summary.roles:
-        blocks += _coach(summary.coachees)
+        blocks += _coach(summary.coachees, drafts_awaiting=summary.drafts_awaiting)
     if EnrollmentRole.owner in summary.roles:
         blocks += _owner(summary.cohorts)
+        if summary.owner is not None:
+            blocks += owner_home_blocks(summary.owner)
     return {"type": "home", "blocks": _fit(blocks)}
 
 
@@ -109,6 +113,9 @@ def _leader(summary: HomeSummary) -> list[JSON]:
                 markup(":bulb: Latest nudge: {what}", what=summary.latest_nudge or "none yet"),
             ]
         )
+    )
+    blocks.append(
+        actions(elements=[button(text="Circle preferences", action_id=CIRCLE_PREFERENCES)])
     )
     return blocks
 
@@ -186,8 +193,20 @@ def _visibility_select(goal: GoalInPlan) -> JSON:
     }
 
 
-def _coach(coachees: list[CoacheeSummary]) -> list[JSON]:
+def _coach(coachees: list[CoacheeSummary], *, drafts_awaiting: int) -> list[JSON]:
     blocks: list[JSON] = [divider(), section(text=markup("*Your coachees*"))]
+    if drafts_awaiting:
+        blocks.append(
+            context(
+                texts=[
+                    markup(
+                        ":memo: {n} drafted nudge(s) wait for your review in your messages "
+                        "from Coachbot.",
+                        n=drafts_awaiting,
+                    )
+                ]
+            )
+        )
     if not coachees:
         blocks.append(section(text=markup("Nobody is assigned to you yet.")))
     for coachee in coachees:

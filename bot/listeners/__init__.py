@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import actions, checkins, circles, commands, events, nudges, views
+from bot.listeners import (
+    actions,
+    broadcasts,
+    checkins,
+    circles,
+    commands,
+    events,
+    nudges,
+    views,
+)
 
 
 def register(app: AsyncApp) -> None:
     """Register every listener on the app."""
-    for module in (events, commands, actions, views, checkins, circles, nudges):
+    for module in (events, commands, actions, views, checkins, circles, nudges, broadcasts):
         module.register(app)

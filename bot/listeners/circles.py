@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import JSON
@@ -177,13 +178,28 @@ async def resume(
 async def open_preferences(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
-    """Open the leader's circle preferences: taking part, pausing, and their block list."""
+    """The Home tab's Circle preferences button."""
     await ack()
+    await _open_preferences(context, client, body["trigger_id"])
+
+
+async def open_preferences_command(
+    args: list[str], context: AsyncBoltContext, client: AsyncWebClient, respond: AsyncRespond,
+    command: dict[str, Any],
+) -> None:
+    """`/coach circles`: the same preferences modal."""
+    await _open_preferences(context, client, command["trigger_id"])
+
+
+async def _open_preferences(
+    context: AsyncBoltContext, client: AsyncWebClient, trigger: str
+) -> None:
+    """Open the leader's circle preferences: taking part, pausing, and their block list."""
     async with unit_of_work(context) as session:
         actor = await leader_actor(session, context)
         series = await my_participation(session=session, actor=actor)
         blocked = await blocked_slack_ids(session=session, actor=actor)
-    await client.views_open(trigger_id=body["trigger_id"],
+    await client.views_open(trigger_id=trigger,
                             view=preferences_modal(series=series, blocked=blocked))
 
 

@@ -18,6 +18,7 @@ from bot.blocks import escape, markup, truncate
 from bot.blocks.plan_modals import progress_modal
 from bot.context import leader_actor, member_of, unit_of_work
 from bot.home import publish_home
+from bot.listeners import broadcasts, circles
 from services.db import utcnow
 from services.errors import DomainError, Invalid
 from services.people.enrollments import pause_self, resume_self
@@ -34,6 +35,8 @@ HELP = (
     "`/coach resume` — start them again\n"
     "`/coach privacy` — who can see what\n"
     "`/coach export` — a copy of all your data\n"
+    "`/coach circles` — peer circles: take part, pause, who you are never matched with\n"
+    "`/coach broadcast` — send a prompt to a cohort (program owners)\n"
     "`/coach help` — this list"
 )
 PRIVACY = (
@@ -247,6 +250,8 @@ SUBCOMMANDS: dict[str, Handler] = {
     "resume": _resume,
     "privacy": _privacy,
     "export": _export,
+    "circles": circles.open_preferences_command,
+    "broadcast": broadcasts.open_broadcast_modal,
 }
 
 

@@ -19,8 +19,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks import broadcast as blocks
 from bot.blocks import validate_message
-from bot.listeners import broadcasts as listeners
-from bot.listeners import commands
 from bot.runtime import all_renderers
 from bot.sandbox import SlackSandbox
 from services.broadcasts.models import Broadcast, BroadcastAnswer, BroadcastStatus
@@ -34,18 +32,8 @@ from tests.slack.conftest import COACH, LEADER, STRANGER, TEAM, SlackUser, event
 OWNER = COACH  # the stand-in's second user plays the program owner here
 
 
-def install(web: FastAPI) -> None:
-    """Register the broadcast listeners and route `/coach broadcast` (until the app does)."""
-    app = web.state.slack.app
-    if not getattr(app, "_broadcasts_registered", False):
-        listeners.register(app)
-        app._broadcasts_registered = True
-    commands.SUBCOMMANDS.setdefault("broadcast", listeners.open_broadcast_modal)
-
-
 @pytest.fixture
 async def cohort(session: AsyncSession, web: FastAPI, sandbox: SlackSandbox) -> Cohort:
-    install(web)
     workspace = await make_workspace(session, team_id=TEAM)
     cohort = await make_cohort(session, workspace, timezone="America/New_York")
     cohort.name = "Leadership Lab"
