@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -15,7 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import listeners
 from bot.context import InFlight, user_id_of
-from bot.middleware import admit
+from bot.deliveries import HandledDeliveries, RepeatedDelivery
+from bot.members import MemberCache
+from bot.middleware import admission
 from bot.oauth import oauth_settings
 from services.config import Settings
 from services.errors import DomainError
@@ -51,14 +54,28 @@ def create_slack_app(
         context["in_flight"] = in_flight
         await next()
 
-    app.middleware(admit)
+    app.middleware(admission(members=MemberCache(), handled=HandledDeliveries()))
     app.error(report_error)
     listeners.register(app)
     return app
 
 
-async def report_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
+async def report_error(
+    error: Exception,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    response: BoltResponse | None,
+) -> BoltResponse | None:
     """Tell the person what went wrong in a short ephemeral message; log the unexpected."""
+    if isinstance(error, RepeatedDelivery):
+        log.info("ignoring repeated Slack delivery %s", error.key)
+        # Before the ack (a modal submitted twice), answer as the first attempt did.
+        return None if response is None else BoltResponse(status=200, body="")
+    await _tell(error, body, client)
+    return None
+
+
+async def _tell(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
     reference = uuid.uuid4().hex[:8]
     if isinstance(error, DomainError):
         text = f"{error.detail} (ref {reference})"

@@ -11,10 +11,12 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.deliveries import Delivery, HandledDeliveries, RepeatedDelivery
 from services.auth.models import Role
 from services.auth.service import Actor, actor_for
 from services.db import transaction
 from services.people.models import Member
+from services.platform.service import first_sighting
 
 
 class InFlight:
@@ -28,8 +30,9 @@ class InFlight:
         self._count = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        # Work after the ack holds at most `limit` pooled connections, so the acks of new
-        # requests never queue behind it for one.
+        # At most `limit` pieces of work after the ack run at once: the rest wait here,
+        # holding no pooled connection and taking no turns on the event loop, so the acks
+        # of new requests never queue behind them.
         self._gate = asyncio.Semaphore(limit)
 
     @asynccontextmanager
@@ -57,22 +60,36 @@ class InFlight:
 
 
 @asynccontextmanager
-async def unit_of_work(
-    context: AsyncBoltContext, *, gated: bool = True
-) -> AsyncIterator[AsyncSession]:
+async def unit_of_work(context: AsyncBoltContext) -> AsyncIterator[AsyncSession]:
     """A session whose transaction commits when the listener's work succeeds.
 
-    `gated=False` is for the short work before an ack, which must not wait behind the
-    longer work listeners do after acking.
+    The first unit of work of a request also records the request's delivery key, in the
+    same transaction: a delivery whose work already committed raises RepeatedDelivery
+    before any work, and work that failed leaves no key, so Slack's retry does it.
     """
     sessions: async_sessionmaker[AsyncSession] = context["sessions"]
     in_flight: InFlight = context["in_flight"]
-    async with in_flight.track(gated=gated), transaction(sessions) as session:
+    delivery: Delivery | None = context.get("delivery")
+    recording = delivery is not None and not delivery.recorded
+    async with in_flight.track(), transaction(sessions) as session:
+        if delivery is not None and recording:
+            await _record(session, delivery)
         yield session
+    if delivery is not None and recording:
+        delivery.recorded = True
+        handled: HandledDeliveries = context["handled_deliveries"]
+        handled.add(delivery.key)
+
+
+async def _record(session: AsyncSession, delivery: Delivery) -> None:
+    # On PostgreSQL a second attempt running at the same time waits here for the first
+    # one's transaction, then finds its key (or, if that rolled back, records its own).
+    if not await first_sighting(session=session, event_id=delivery.key, team_id=delivery.team_id):
+        raise RepeatedDelivery(delivery.key)
 
 
 def member_of(context: AsyncBoltContext) -> Member:
-    """The member behind this request (resolved by the members middleware)."""
+    """The member behind this request (resolved by the admission middleware)."""
     member: Member = context["member"]
     return member
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -9,9 +10,10 @@ import httpx
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.sandbox import SlackSandbox
+from bot.sandbox import Fault, SlackSandbox
 from bot.slack_signing import sign_request
 from services.people.models import Member
+from services.platform.models import SlackEvent
 from tests.slack.conftest import LEADER, SECRET, SlackUser, eventually
 
 
@@ -76,6 +78,40 @@ async def test_a_retried_event_is_handled_once(leader: SlackUser, sandbox: Slack
     await eventually(lambda: sandbox.calls("views.publish"))
     await leader.command("help")  # later traffic flows, so the count below is settled
     assert len(sandbox.calls("views.publish")) == 1
+
+
+async def test_copies_arriving_together_are_handled_once(
+    leader: SlackUser, sandbox: SlackSandbox
+) -> None:
+    await leader.command("help")  # the member is known, so the copies race only on the work
+    retries = [
+        {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        for retry in range(3)
+    ]
+    responses = await asyncio.gather(
+        *(leader.open_home(event_id="EvSAME00002", headers=headers) for headers in retries)
+    )
+    assert [response.status_code for response in responses] == [200, 200, 200]
+    await eventually(lambda: sandbox.calls("views.publish"))
+    await leader.command("help")
+    assert len(sandbox.calls("views.publish")) == 1
+    assert not sandbox.calls("chat.postEphemeral")  # a repeat is dropped quietly
+
+
+async def test_work_that_failed_is_done_when_slack_retries(
+    leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession
+) -> None:
+    sandbox.faults.script("views.publish", Fault.slack_error("internal_error"))
+    assert (await leader.open_home(event_id="EvFAILS0001")).status_code == 200
+    await eventually(lambda: sandbox.calls("chat.postEphemeral"))  # the first attempt failed
+    assert sandbox.home_view(LEADER) is None
+
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    assert (await leader.open_home(event_id="EvFAILS0001", headers=retry)).status_code == 200
+    await eventually(lambda: sandbox.home_view(LEADER))
+    assert len(sandbox.calls("views.publish")) == 2
+    recorded = (await session.exec(select(SlackEvent.event_id))).all()
+    assert recorded == ["event:EvFAILS0001"]
 
 
 async def test_not_enrolled_person_gets_a_welcome(

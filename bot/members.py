@@ -1,0 +1,127 @@
+"""Who is asking: the member behind a Slack user, kept in memory so an ack needs no database.
+
+A member is read from the database (and created, or refreshed from `users.info`) the first
+time a Slack user is seen, when the cached row is older than `ttl`, and when their copy of
+the Slack profile is older than a day. Everything else is answered from memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Final
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.db import utcnow
+from services.people.models import Member
+from services.people.service import (
+    PROFILE_MAX_AGE,
+    ensure_workspace,
+    find_member,
+    profile_is_stale,
+    sync_member,
+)
+from services.ports import SlackProfile
+
+log = logging.getLogger("coachbot.slack")
+
+MEMBER_COLUMNS: Final = tuple(column.key for column in Member.__table__.columns)  # type: ignore[attr-defined]
+
+
+class MemberCache:
+    """Members by (Slack team, Slack user), the least recently used dropped first.
+
+    A cached row serves for `ttl` seconds after it was read, so a change made elsewhere
+    (another replica, the REST API) reaches listeners within that time, and never past
+    the day its Slack profile goes stale. Each request gets its own detached copy:
+    listeners never share an ORM object across sessions.
+    """
+
+    def __init__(
+        self,
+        *,
+        capacity: int = 10_000,
+        ttl: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._capacity = capacity
+        self._ttl = ttl
+        self._clock = clock
+        self._rows: OrderedDict[tuple[str, str], tuple[float, dict[str, Any]]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def get(self, team_id: str, user_id: str) -> Member | None:
+        """A copy of the cached member, or None when it must be read (or refreshed) again."""
+        key = (team_id, user_id)
+        cached = self._rows.get(key)
+        if cached is None:
+            return None
+        expires_at, values = cached
+        if self._clock() >= expires_at:
+            del self._rows[key]
+            return None
+        self._rows.move_to_end(key)
+        return _detached(values)
+
+    def put(self, team_id: str, user_id: str, member: Member, *, now: datetime) -> Member:
+        """Remember a member as just read from the database; return a copy to use."""
+        values = {name: getattr(member, name) for name in MEMBER_COLUMNS}
+        fresh_for = (member.updated_at + PROFILE_MAX_AGE - now).total_seconds()
+        # A profile that is stale already could not be refreshed: try again after `ttl`.
+        lifetime = self._ttl if fresh_for <= 0 else min(self._ttl, fresh_for)
+        self._rows[(team_id, user_id)] = (self._clock() + lifetime, values)
+        self._rows.move_to_end((team_id, user_id))
+        while len(self._rows) > self._capacity:
+            self._rows.popitem(last=False)
+        return _detached(values)
+
+
+def _detached(values: dict[str, Any]) -> Member:
+    # As if loaded by a session that has closed: adding it to a session updates, never inserts.
+    member = Member(**values)
+    make_transient_to_detached(member)
+    return member
+
+
+async def member_from_slack(
+    session: AsyncSession, client: AsyncWebClient, team_id: str, user_id: str
+) -> Member:
+    """The member for a Slack user, created or refreshed from `users.info` when needed."""
+    workspace = await ensure_workspace(session=session, slack_team_id=team_id, name=team_id)
+    workspace_id = workspace.id or 0
+    member = await find_member(session=session, workspace_id=workspace_id, slack_user_id=user_id)
+    if member is not None and not profile_is_stale(member, now=utcnow()):
+        return member
+    profile = await _lookup(client, user_id)
+    if profile is None and member is not None:
+        return member
+    profile = profile or SlackProfile(
+        slack_user_id=user_id, name=user_id, title=None, timezone=None, email=None
+    )
+    return await sync_member(session=session, workspace_id=workspace_id, profile=profile)
+
+
+async def _lookup(client: AsyncWebClient, user_id: str) -> SlackProfile | None:
+    try:
+        response = await client.users_info(user=user_id)
+    except SlackApiError as exc:
+        log.warning("users.info failed for %s: %s", user_id, exc.response.get("error"))
+        return None
+    user = response.get("user") or {}
+    profile = user.get("profile") or {}
+    return SlackProfile(
+        slack_user_id=user_id,
+        name=profile.get("real_name") or user.get("real_name") or user.get("name") or user_id,
+        title=profile.get("title") or None,
+        timezone=user.get("tz") or None,
+        email=profile.get("email") or None,
+    )
