@@ -9,26 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic_core import to_jsonable_python
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.circles.models import CircleBlock, CircleMember, CircleParticipant
-
-ERASED = "[erased]"
+from services.privacy.tables import ERASED, rows_as_json
 
 
 async def export_circle_data(*, session: AsyncSession, member_id: int) -> dict[str, Any]:
     """The member's circle participation, answers and own block list, as plain JSON."""
     return {
-        "circle_participation": await _dump(
+        "circle_participation": await rows_as_json(
             session, select(CircleParticipant).where(CircleParticipant.member_id == member_id)
         ),
-        "circle_answers": await _dump(
+        "circle_answers": await rows_as_json(
             session, select(CircleMember).where(CircleMember.member_id == member_id)
         ),
-        "circle_blocks": await _dump(
+        "circle_blocks": await rows_as_json(
             session, select(CircleBlock).where(CircleBlock.blocker_id == member_id)
         ),
     }
@@ -45,10 +43,3 @@ async def erase_circle_data(*, session: AsyncSession, member_id: int) -> dict[st
     blocks = await session.exec(delete(CircleBlock).where(col(CircleBlock.blocker_id) == member_id))
     return {"circle_commitments": commitments.rowcount, "circle_blocks": blocks.rowcount}
 
-
-async def _dump(session: AsyncSession, statement: Any) -> list[dict[str, Any]]:
-    rows = (await session.exec(statement)).all()
-    return [
-        dict(to_jsonable_python({c.key: getattr(row, c.key) for c in row.__table__.columns}))
-        for row in rows
-    ]

@@ -1,25 +1,30 @@
-"""A member's rights over their data: a full export, and erasure that keeps only counts."""
+"""A member's rights over their data: a full export, and erasure that keeps only counts.
+
+Each domain holding a member's words exports and erases its own tables; this module
+gathers them, so one request covers plans, check-ins, circles, nudges and broadcasts."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic_core import to_jsonable_python
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.auth.models import ApiKey, Role
 from services.auth.service import Actor
+from services.broadcasts.privacy import erase_broadcast_data, export_broadcast_data
+from services.checkins.privacy import erase_checkin_data, export_checkin_data
+from services.circles.privacy import erase_circle_data, export_circle_data
 from services.db import utcnow
 from services.errors import NotFound, NotPermitted
+from services.nudges.privacy import erase_nudge_data, export_nudge_data
 from services.people.models import CoachAssignment, Enrollment
 from services.people.service import get_member
 from services.plans.models import Goal, Milestone, ProgressUpdate
 from services.privacy.models import AuditEvent
 from services.privacy.service import record_action
-
-ERASED = "[erased]"
+from services.privacy.tables import ERASED, row_as_json, rows_as_json
 
 
 async def export_member_data(
@@ -34,27 +39,31 @@ async def export_member_data(
     goals = (await session.exec(select(Goal).where(Goal.member_id == member_id))).all()
     goal_ids = [goal.id for goal in goals]
     tables: dict[str, Any] = {
-        "member": _row(member),
-        "enrollments": await _dump(
+        "member": row_as_json(member),
+        "enrollments": await rows_as_json(
             session, select(Enrollment).where(Enrollment.member_id == member_id)
         ),
-        "coach_assignments": await _dump(
+        "coach_assignments": await rows_as_json(
             session,
             select(CoachAssignment).where(
                 (CoachAssignment.leader_id == member_id) | (CoachAssignment.coach_id == member_id)
             ),
         ),
-        "goals": [_row(goal) for goal in goals],
-        "milestones": await _dump(
+        "goals": [row_as_json(goal) for goal in goals],
+        "milestones": await rows_as_json(
             session, select(Milestone).where(col(Milestone.goal_id).in_(goal_ids))
         ),
-        "progress_updates": await _dump(
+        "progress_updates": await rows_as_json(
             session, select(ProgressUpdate).where(ProgressUpdate.member_id == member_id)
         ),
-        "audit_events_about_me": await _dump(
+        "audit_events_about_me": await rows_as_json(
             session, select(AuditEvent).where(AuditEvent.subject_member_id == member_id)
         ),
     }
+    for domain_export in (
+        export_checkin_data, export_circle_data, export_nudge_data, export_broadcast_data
+    ):
+        tables |= await domain_export(session=session, member_id=member_id)
     record_action(
         session=session,
         actor=actor,
@@ -87,6 +96,14 @@ async def erase_member_data(
     erased_notes = await session.exec(
         update(ProgressUpdate).where(col(ProgressUpdate.member_id) == member_id).values(note=ERASED)
     )
+    erased = {
+        "goals": erased_goals.rowcount,
+        "milestones": erased_milestones.rowcount,
+        "progress_updates": erased_notes.rowcount,
+    }
+    for domain_erase in (erase_checkin_data, erase_circle_data, erase_nudge_data,
+                         erase_broadcast_data):
+        erased |= await domain_erase(session=session, member_id=member_id)
     now = utcnow()
     await session.exec(
         update(ApiKey)
@@ -116,18 +133,5 @@ async def erase_member_data(
         object_id=member_id,
     )
     await session.flush()
-    return {
-        "goals": erased_goals.rowcount,
-        "milestones": erased_milestones.rowcount,
-        "progress_updates": erased_notes.rowcount,
-    }
+    return erased
 
-
-def _row(row: Any) -> dict[str, Any]:
-    # Column values as stored: enum columns come back from the database as plain strings.
-    values = {column.key: getattr(row, column.key) for column in row.__table__.columns}
-    return dict(to_jsonable_python(values))
-
-
-async def _dump(session: AsyncSession, statement: Any) -> list[dict[str, Any]]:
-    return [_row(row) for row in (await session.exec(statement)).all()]

@@ -169,7 +169,10 @@ async def test_export_holds_everything_and_erasure_keeps_only_counts(
     erased = await client.delete(
         f"/api/v1/members/{world.leader.id}/data", headers=world.keys["admin"]
     )
-    assert erased.json()["erased"] == {"goals": 2, "milestones": 2, "progress_updates": 2}
+    assert erased.json()["erased"] == {
+        "goals": 2, "milestones": 2, "progress_updates": 2, "checkin_answers": 0,
+        "circle_commitments": 0, "circle_blocks": 0, "nudges": 0, "broadcast_answers": 0,
+    }
     member = (
         await client.get(f"/api/v1/members/{world.leader.id}", headers=world.keys["admin"])
     ).json()
