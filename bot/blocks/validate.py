@@ -5,11 +5,16 @@ slack_sdk's models validate text lengths and element counts (recursively, throug
 and Slack still rejects is checked here: blocks per message or view, empty text objects,
 option lengths, duplicate block ids, message metadata shape, and a modal's title and
 submit button.
+
+Building slack_sdk's models costs milliseconds a view, so `check_view` leaves them out:
+it checks what a view's content can push past at run time (the block count, block ids,
+empty texts, option lengths) when a Home tab is published. The builders cut user text to
+size, and their tests hold every surface to the full `validate_view`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
 
 from slack_sdk.errors import SlackObjectFormationError
@@ -62,6 +67,13 @@ def validate_view(view: Mapping[str, Any]) -> None:
         raise InvalidBlockKit("view", problems)
 
 
+def check_view(view: Mapping[str, Any]) -> None:
+    """Raise InvalidBlockKit if `view` breaks a limit its content decides (cheap; see above)."""
+    problems = view_problems(view, models=False)
+    if problems:
+        raise InvalidBlockKit("view", problems)
+
+
 def text_problems(text: object, *, required: bool) -> list[Problem]:
     """Problems with a message's top-level `text` (the notification and screen-reader text)."""
     if text is None or text == "":
@@ -88,8 +100,13 @@ def metadata_problems(metadata: object) -> list[Problem]:
     return problems
 
 
-def block_problems(blocks: object, *, limit: int, at: str = "/blocks") -> list[Problem]:
-    """Problems with a list of blocks, holding at most `limit` of them."""
+def block_problems(
+    blocks: object, *, limit: int, at: str = "/blocks", models: bool = True
+) -> list[Problem]:
+    """Problems with a list of blocks, holding at most `limit` of them.
+
+    `models=False` leaves out slack_sdk's own checks of each block (lengths, counts, shape).
+    """
     if not isinstance(blocks, list):
         return [Problem(at, "blocks must be an array")]
     problems = []
@@ -98,7 +115,7 @@ def block_problems(blocks: object, *, limit: int, at: str = "/blocks") -> list[P
     seen_ids: set[str] = set()
     for index, block in enumerate(blocks):
         pointer = f"{at}/{index}"
-        problems += _one_block_problems(block, pointer)
+        problems += _one_block_problems(block, pointer, models=models)
         block_id = block.get("block_id") if isinstance(block, Mapping) else None
         if isinstance(block_id, str):
             if block_id in seen_ids:
@@ -107,61 +124,109 @@ def block_problems(blocks: object, *, limit: int, at: str = "/blocks") -> list[P
     return problems
 
 
-def _one_block_problems(block: object, pointer: str) -> list[Problem]:
+def _one_block_problems(block: object, pointer: str, *, models: bool) -> list[Problem]:
     if not isinstance(block, Mapping) or not isinstance(block.get("type"), str):
         return [Problem(pointer, "a block must be an object with a type")]
-    try:
-        parsed = Block.parse(dict(block))
-        if parsed is None:
-            return [Problem(f"{pointer}/type", f"unknown block type {block['type']!r}")]
-        parsed.to_dict()
-    except _MODEL_ERRORS as exc:
-        return [Problem(pointer, str(exc) or type(exc).__name__)]
-    return list(_nested_problems(block, pointer))
+    if models:
+        try:
+            parsed = Block.parse(dict(block))
+            if parsed is None:
+                return [Problem(f"{pointer}/type", f"unknown block type {block['type']!r}")]
+            parsed.to_dict()
+        except _MODEL_ERRORS as exc:
+            return [Problem(pointer, str(exc) or type(exc).__name__)]
+    return _nested_problems(block, pointer)
 
 
-def _nested_problems(node: object, pointer: str) -> Iterator[Problem]:
+# The walk runs on every block of every Home tab published, so it keeps the path as a list
+# of steps, writes a JSON pointer only for a problem it finds, and tests for the concrete
+# JSON types (isinstance against the Mapping ABC costs more than the rest of the walk).
+_Steps = list[str | int]
+_Found = list[tuple[tuple[str | int, ...], str]]
+
+
+def _nested_problems(block: Mapping[str, Any], pointer: str) -> list[Problem]:
     """Empty text objects and over-long options, anywhere inside a block."""
-    if isinstance(node, list):
-        for index, item in enumerate(node):
-            yield from _nested_problems(item, f"{pointer}/{index}")
-        return
-    if not isinstance(node, Mapping):
-        return
-    if node.get("type") in ("plain_text", "mrkdwn") and not node.get("text"):
-        yield Problem(f"{pointer}/text", "text must not be empty")
-    options = node.get("options")
-    if isinstance(options, list):
-        for index, option in enumerate(options):
-            yield from _option_problems(option, f"{pointer}/options/{index}")
+    found: _Found = []
+    _walk(block, [], found)
+    return [
+        Problem(pointer + "".join(f"/{step}" for step in path), message)
+        for path, message in found
+    ]
+
+
+def _walk(node: Mapping[str, Any], path: _Steps, found: _Found) -> None:
+    kind = node.get("type")
+    if (kind == "plain_text" or kind == "mrkdwn") and not node.get("text"):
+        found.append(((*path, "text"), "text must not be empty"))
     for key, value in node.items():
-        if key != "options":
-            yield from _nested_problems(value, f"{pointer}/{key}")
+        if key == "options":
+            if isinstance(value, list):
+                path.append(key)
+                for index, option in enumerate(value):
+                    path.append(index)
+                    _option_problems(option, path, found)
+                    path.pop()
+                path.pop()
+        elif isinstance(value, dict):
+            path.append(key)
+            _walk(value, path, found)
+            path.pop()
+        elif isinstance(value, list):
+            path.append(key)
+            _walk_list(value, path, found)
+            path.pop()
 
 
-def _option_problems(option: object, pointer: str) -> Iterator[Problem]:
+def _walk_list(items: list[Any], path: _Steps, found: _Found) -> None:
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            path.append(index)
+            _walk(item, path, found)
+            path.pop()
+        elif isinstance(item, list):
+            path.append(index)
+            _walk_list(item, path, found)
+            path.pop()
+
+
+def _option_problems(option: object, path: _Steps, found: _Found) -> None:
     if not isinstance(option, Mapping):
-        yield Problem(pointer, "an option must be an object")
+        found.append((tuple(path), "an option must be an object"))
         return
     text = option.get("text")
     label = text.get("text") if isinstance(text, Mapping) else None
     if not isinstance(label, str) or not label:
-        yield Problem(f"{pointer}/text", "option text is required")
+        found.append(((*path, "text"), "option text is required"))
     elif len(label) > OPTION_TEXT:
-        yield Problem(f"{pointer}/text", f"option text cannot exceed {OPTION_TEXT} characters")
+        found.append(((*path, "text"), f"option text cannot exceed {OPTION_TEXT} characters"))
     value = option.get("value")
     if not isinstance(value, str) or len(value) > OPTION_VALUE:
-        yield Problem(f"{pointer}/value", f"option value must be 1-{OPTION_VALUE} characters")
-    yield from _nested_problems(text, f"{pointer}/text")
+        found.append(((*path, "value"), f"option value must be 1-{OPTION_VALUE} characters"))
+    if isinstance(text, dict):
+        path.append("text")
+        _walk(text, path, found)
+        path.pop()
 
 
-def view_problems(view: object) -> list[Problem]:
-    """Problems with a modal or Home tab view."""
+def view_problems(view: object, *, models: bool = True) -> list[Problem]:
+    """Problems with a modal or Home tab view (`models=False`: see `check_view`)."""
     if not isinstance(view, Mapping):
         return [Problem("/view", "view must be an object")]
     if view.get("type") not in VIEW_TYPES:
         return [Problem("/view/type", f"type must be one of {', '.join(VIEW_TYPES)}")]
-    problems = []
+    problems = _view_model_problems(view) if models else []
+    blocks = view.get("blocks")
+    if not blocks:
+        problems.append(Problem("/view/blocks", "a view needs at least one block"))
+    else:
+        problems += block_problems(blocks, limit=VIEW_BLOCKS, at="/view/blocks", models=models)
+    if view["type"] == "modal":
+        problems += _modal_problems(view)
+    return problems
+
+
+def _view_model_problems(view: Mapping[str, Any]) -> list[Problem]:
     try:
         # Blocks are checked separately, with pointers; the View checks the rest
         # (title, submit, close, private_metadata, callback_id lengths). Without blocks
@@ -170,15 +235,8 @@ def view_problems(view: object) -> list[Problem]:
         model.blocks = None  # type: ignore[assignment]
         model.validate_json()
     except _MODEL_ERRORS as exc:
-        problems.append(Problem("/view", str(exc) or type(exc).__name__))
-    blocks = view.get("blocks")
-    if not blocks:
-        problems.append(Problem("/view/blocks", "a view needs at least one block"))
-    else:
-        problems += block_problems(blocks, limit=VIEW_BLOCKS, at="/view/blocks")
-    if view["type"] == "modal":
-        problems += _modal_problems(view)
-    return problems
+        return [Problem("/view", str(exc) or type(exc).__name__)]
+    return []
 
 
 def _modal_problems(view: Mapping[str, Any]) -> list[Problem]:

@@ -18,6 +18,7 @@ from bot.blocks import (
     validate_message,
     validate_view,
 )
+from bot.blocks.validate import check_view
 
 
 def pointers(error: pytest.ExceptionInfo[InvalidBlockKit]) -> list[str]:
@@ -182,3 +183,26 @@ def test_builders_escape_user_text_and_cut_it_to_size() -> None:
 def test_builders_refuse_identifiers_they_would_have_to_cut(build: Any) -> None:
     with pytest.raises(ValueError):
         build()
+
+
+def test_publishing_checks_the_limits_content_decides_without_building_models() -> None:
+    home = {"type": "home", "blocks": [header(text="Your plan")]}
+    check_view(home)
+    with pytest.raises(InvalidBlockKit, match="no more than 100") as error:
+        check_view({**home, "blocks": [divider()] * 101})
+    assert pointers(error) == ["/view/blocks"]
+    select = {"type": "static_select", "action_id": "pick",
+              "options": [option(text="Yes", value="y"), {"text": {"type": "plain_text",
+                                                                    "text": "o" * 76},
+                                                           "value": "n"}]}
+    empty = {"type": "section", "text": {"type": "mrkdwn", "text": ""}, "block_id": "a"}
+    with pytest.raises(InvalidBlockKit) as error:
+        check_view({**home, "blocks": [{"type": "actions", "elements": [select],
+                                        "block_id": "a"}, empty]})
+    assert pointers(error) == ["/view/blocks/0/elements/0/options/1/text",
+                               "/view/blocks/1/text/text", "/view/blocks/1/block_id"]
+    # What slack_sdk's models check is left to the builders' tests.
+    too_long = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}
+    check_view({**home, "blocks": [too_long]})
+    with pytest.raises(InvalidBlockKit):
+        validate_view({**home, "blocks": [too_long]})

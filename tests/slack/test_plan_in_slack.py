@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.blocks import validate_view
 from bot.blocks.plan_modals import goal_modal, milestone_modal, progress_modal
 from bot.sandbox import SlackSandbox
 from services.people.models import EnrollmentRole, Member
@@ -57,6 +58,9 @@ async def test_home_shows_the_plan_with_overdue_marks_and_safe_text(
 ) -> None:
     await leader.open_home()
     await eventually(lambda: sandbox.home_view(LEADER))
+    # Publishing checks only the limits content decides; the whole view is held here.
+    published = sandbox.calls("views.publish")[-1].args["view"]
+    validate_view(json.loads(published) if isinstance(published, str) else published)
     text = home_text(sandbox)
     assert "Delegate &lt;more&gt; &amp; better" in text
     assert "*overdue*" in text
