@@ -7,6 +7,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -177,9 +178,12 @@ async def _recent_progress(
 ) -> dict[int, list[ProgressUpdatePublic]]:
     if not goal_ids:
         return {}
+    # Rank whole rows of the wanted goals and keep the newest few: this stays on the goal_id
+    # index. Asking for `id IN (ranked ids)` instead lets PostgreSQL answer with a semi-join
+    # over a scan of every progress update in the database once the table is big.
     ranked = (
         select(
-            col(ProgressUpdate.id).label("id"),
+            ProgressUpdate,
             func.row_number()
             .over(partition_by=col(ProgressUpdate.goal_id), order_by=col(ProgressUpdate.id).desc())
             .label("rank"),
@@ -187,9 +191,9 @@ async def _recent_progress(
         .where(col(ProgressUpdate.goal_id).in_(goal_ids))
         .subquery()
     )
-    recent_ids = select(ranked.c.id).where(ranked.c.rank <= RECENT_PROGRESS_PER_GOAL)
+    recent = aliased(ProgressUpdate, ranked)
     rows = (
-        await session.exec(select(ProgressUpdate).where(col(ProgressUpdate.id).in_(recent_ids)))
+        await session.exec(select(recent).where(ranked.c.rank <= RECENT_PROGRESS_PER_GOAL))
     ).all()
     grouped: dict[int, list[ProgressUpdatePublic]] = defaultdict(list)
     for row in sorted(rows, key=lambda update: -(update.id or 0)):

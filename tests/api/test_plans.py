@@ -9,8 +9,10 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.db import utcnow
+from services.plans.service import RECENT_PROGRESS_PER_GOAL
 from services.privacy.models import AuditEvent
 from tests.api.world import build_world
+from tests.factories.plans import make_progress
 
 
 async def test_leader_builds_a_plan_and_reads_it_in_one_call(
@@ -184,3 +186,23 @@ async def test_export_holds_everything_and_erasure_keeps_only_counts(
         await client.get(f"/api/v1/members/{world.leader.id}/goals", headers=world.keys["coach"])
     ).json()["items"]
     assert [g["title"] for g in goals] == ["[erased]"]
+
+
+async def test_the_plan_lists_each_goals_newest_progress_first_and_no_more_than_the_limit(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    world = await build_world(session)
+    # Interleaved writes to two goals, and progress of another leader in between.
+    for n in range(RECENT_PROGRESS_PER_GOAL + 3):
+        await make_progress(session, world.shared_goal, note=f"shared {n}")
+        await make_progress(session, world.other_goal, note=f"other leader {n}")
+        if n < 2:
+            await make_progress(session, world.private_goal, note=f"private {n}")
+    await session.commit()
+    plan = (await client.get(f"/api/v1/members/{world.leader.id}/plan",
+                             headers=world.keys["leader"])).json()
+    notes = {g["title"]: [p["note"] for p in g["recent_progress"]] for g in plan["goals"]}
+    newest = range(RECENT_PROGRESS_PER_GOAL + 2, 2, -1)
+    assert notes["Coach may see"] == [f"shared {n}" for n in newest]
+    assert notes["Only me"][:2] == ["private 1", "private 0"]
+    assert not any("other leader" in note for notes_ in notes.values() for note in notes_)
