@@ -2,7 +2,12 @@
 
 The row's `delivery_key` rides in the message metadata. A row that was tried before
 without a definite answer (a timeout, a 5xx, a worker that died mid-send) is looked for
-in the channel's history first and, when found, recorded instead of posted again.
+in the channel's history first (in the thread's replies, for a reply) and, when found,
+recorded instead of posted again.
+
+A row with a `thread_key` is a reply: it goes into the thread of the message that row
+names, in the same conversation. The outbox hands it out only once that message is settled,
+so the messenger reads the parent's channel and ts when it renders.
 
 Retries belong to the messenger and the worker, never to slack_sdk: the SDK's own retry
 handlers would post a second time without looking first, so the client must have none
@@ -31,6 +36,7 @@ from bot.blocks import InvalidBlockKit, validate_message
 from bot.pacing import Clock, WorkspacePacer
 from bot.render import RenderError, Renderers, RenderRequest, UnknownKind
 from services.delivery.models import Delivery
+from services.delivery.service import thread_parent
 
 log = logging.getLogger(__name__)
 
@@ -177,21 +183,22 @@ class SlackMessenger:
             return Failed("no recipient: the member was erased or has no Slack user",
                           permanent=True)
         try:
-            payload = await self._payload(delivery)
+            payload = await self._payload(delivery, target=target)
         except UnknownKind as error:
             return Failed(str(error), permanent=False)
         except (RenderError, InvalidBlockKit) as error:
             return Failed(f"render_failed: {error}"[:2000], permanent=True)
-        landing = delivery.slack_channel or (self._dm_channels.get(target) if dm else target)
+        thread = (payload["channel"], payload["thread_ts"]) if "thread_ts" in payload else None
+        landing = thread[0] if thread else (
+            delivery.slack_channel or (self._dm_channels.get(target) if dm else target))
         try:
             if delivery.attempts > 0:
-                found = await self._find_posted(delivery, target=target, dm=dm,
+                found = await self._find_posted(delivery, target=target, dm=dm, thread=thread,
                                                 deadline=deadline)
                 if found is not None:
                     return Sent(channel=found[0], ts=found[1], reconciled=True)
-            response = await self._call(
-                lambda: self._client.chat_postMessage(channel=target, **payload),
-                pace=target, deadline=deadline)
+            response = await self._call(lambda: self._client.chat_postMessage(**payload),
+                                        pace=target, deadline=deadline)
         except _Deferral as deferral:
             return Deferred(deferral.error, deferral.retry_after)
         except SlackApiError as error:
@@ -206,20 +213,26 @@ class SlackMessenger:
             self._dm_channels[target] = channel
         return Sent(channel=channel, ts=str(response["ts"]))
 
-    async def _payload(self, delivery: Delivery) -> dict[str, Any]:
+    async def _payload(self, delivery: Delivery, *, target: str) -> dict[str, Any]:
         # A session opens no connection until used, so renderers that need no data cost none.
         async with self._sessions() as session:
             message = await self._renderers.render(RenderRequest(
                 kind=delivery.kind, intent=delivery.intent, workspace_id=delivery.workspace_id,
                 member_id=delivery.member_id, delivery_key=delivery.delivery_key,
                 session=session))
+            thread = await thread_parent(session=session, delivery=delivery)
+        if delivery.thread_key is not None and thread is None:
+            raise RenderError("the message this replies to was never sent")
         payload: dict[str, Any] = {
+            "channel": thread.channel if thread else target,
             "text": message.get("text"),
             "metadata": {"event_type": EVENT_TYPE,
                          "event_payload": {"delivery_key": delivery.delivery_key}},
             "unfurl_links": False,
             "unfurl_media": False,
         }
+        if thread is not None:
+            payload["thread_ts"] = thread.ts
         if message.get("blocks"):
             payload["blocks"] = message["blocks"]
         validate_message(payload)
@@ -263,11 +276,19 @@ class SlackMessenger:
             raise _Deferral("the claim ran out before the send", 0.0)
 
     async def _find_posted(
-        self, delivery: Delivery, *, target: str, dm: bool, deadline: float | None
+        self, delivery: Delivery, *, target: str, dm: bool, thread: tuple[str, str] | None,
+        deadline: float | None,
     ) -> tuple[str, str] | None:
         """(channel, ts) of a message already carrying this delivery's key, if any."""
-        channel = delivery.slack_channel or (await self.dm_channel(target, deadline=deadline)
-                                             if dm else target)
+        method: Callable[..., Awaitable[AsyncSlackResponse]]
+        if thread is not None:
+            # A reply is not in the channel's history, only in its thread.
+            channel, thread_ts = thread
+            method = partial(self._client.conversations_replies, ts=thread_ts)
+        else:
+            channel = delivery.slack_channel or (
+                await self.dm_channel(target, deadline=deadline) if dm else target)
+            method = self._client.conversations_history
         oldest = (delivery.created_at - _CLOCK_SKEW).timestamp()
         cursor: str | None = None
         for _ in range(self._history_pages):
@@ -275,8 +296,7 @@ class SlackMessenger:
                                     "limit": _HISTORY_PAGE, "include_all_metadata": True}
             if cursor:
                 args["cursor"] = cursor
-            page = await self._call(partial(self._client.conversations_history, **args),
-                                    pace=None, deadline=deadline)
+            page = await self._call(partial(method, **args), pace=None, deadline=deadline)
             for message in page.get("messages") or []:
                 if _carries_key(message, delivery.delivery_key):
                     return channel, str(message["ts"])

@@ -1,6 +1,7 @@
 """Check-in surfaces: the invitation DM, the answering modal, the coach's review thread and
 relayed replies. The builders are pure; `register(renderers)` adds the outbox renderers for
-the `checkin_invite` and `checkin_reminder` intents, which read the check-in at send time.
+check-in invitations and reminders, the review thread's parent, answered check-ins in it
+and relayed replies, which read what they show at send time.
 
 Every word a leader or coach wrote is escaped, so nothing relayed can mention or link.
 """
@@ -17,7 +18,15 @@ from bot.blocks.text import MESSAGE_TEXT, Markup, escape, truncate
 from bot.render import RenderError, Renderers, RenderRequest
 from services.checkins.answers import CheckinForm, FormQuestion, MilestoneItem
 from services.checkins.models import CheckinKind, QuestionKind
-from services.checkins.reviews import Relay, ReviewAnswer, ReviewPost
+from services.checkins.relays import RELAY_KIND, Relay, relay_view
+from services.checkins.reviews import (
+    PARENT_KIND,
+    POST_KIND,
+    ReviewAnswer,
+    ReviewPost,
+    review_post,
+    thread_people,
+)
 from services.checkins.service import InviteView, invite_view
 from services.checkins.sweep import INVITE_KIND, REMINDER_KIND
 
@@ -269,7 +278,7 @@ def relay_message(relay: Relay, text: str) -> JSON:
     body = escape(unslack(text))
     line = Markup(f"*{who}* ({role}) wrote:\n{body}")
     blocks = [section(text=truncate(line, 3000))]
-    if relay.author_side == "coach" and relay.to_thread_ts is None:
+    if relay.author_side == "coach" and relay.opens_thread:
         blocks.append(context(texts=[Markup(f"Reply in this thread to answer {who}.")]))
     return {"text": truncate(Markup(f"{who} ({role}) wrote: {body}"), MESSAGE_TEXT),
             "blocks": blocks}
@@ -278,11 +287,15 @@ def relay_message(relay: Relay, text: str) -> JSON:
 # --- outbox renderers ----------------------------------------------------------------------
 
 
-def _checkin_id(request: RenderRequest) -> int:
-    value = request.intent.get("checkin_id")
+def _int(request: RenderRequest, name: str) -> int:
+    value = request.intent.get(name)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise RenderError("the intent needs an integer 'checkin_id'")
+        raise RenderError(f"the intent needs an integer {name!r}")
     return value
+
+
+def _checkin_id(request: RenderRequest) -> int:
+    return _int(request, "checkin_id")
 
 
 async def _open_view(request: RenderRequest) -> InviteView:
@@ -307,7 +320,47 @@ async def render_reminder(request: RenderRequest) -> JSON:
                          reminder=number if isinstance(number, int) else 1)
 
 
+# A review thread's messages go to one of its two people, and only while the coach still
+# coaches the leader: a message queued before the coaching ended is never sent.
+_ENDED = "the coaching this review thread belongs to has ended"
+
+
+async def render_review_parent(request: RenderRequest) -> JSON:
+    """`{"kind": "review_parent", "thread_id": N}`: the coach's thread about one leader."""
+    people = await thread_people(session=request.session, thread_id=_int(request, "thread_id"))
+    if people is None or people.coach.id != request.member_id:
+        raise RenderError(_ENDED)
+    return review_parent(people.leader.name)
+
+
+async def render_review_post(request: RenderRequest) -> JSON:
+    """`{"kind": "review_post", "thread_id": N, "checkin_id": M}`: an answered check-in,
+    coach-visible answers only, in the coach's thread."""
+    post = await review_post(session=request.session, thread_id=_int(request, "thread_id"),
+                             checkin_id=_checkin_id(request), coach_id=request.member_id)
+    if post is None:
+        raise RenderError(_ENDED)
+    return review_reply(post)
+
+
+async def render_relay(request: RenderRequest) -> JSON:
+    """`{"kind": "review_relay", "thread_id": N, "from": "coach"|"leader", "text": ...}`:
+    a reply relayed to the other side of a review thread."""
+    side, text = request.intent.get("from"), request.intent.get("text")
+    if side not in ("coach", "leader") or not isinstance(text, str):
+        raise RenderError("the intent needs 'from' (coach or leader) and a string 'text'")
+    relay = await relay_view(session=request.session, thread_id=_int(request, "thread_id"),
+                             author_side=side, recipient_id=request.member_id,
+                             opens_thread=request.intent.get("opens_thread") is True)
+    if relay is None:
+        raise RenderError(_ENDED)
+    return relay_message(relay, text)
+
+
 def register(renderers: Renderers) -> None:
-    """Render check-in invitations and reminders."""
+    """Render check-in invitations and reminders, and the coach review threads."""
     renderers.register_renderer(INVITE_KIND, render_invite)
     renderers.register_renderer(REMINDER_KIND, render_reminder)
+    renderers.register_renderer(PARENT_KIND, render_review_parent)
+    renderers.register_renderer(POST_KIND, render_review_post)
+    renderers.register_renderer(RELAY_KIND, render_relay)

@@ -1,5 +1,6 @@
-"""Check-ins in Slack: the invitation's buttons, the answering modal, the coach's review
-thread, and replies relayed between the coach's thread and the leader's DM (message.im)."""
+"""Check-ins in Slack: the invitation's buttons, the answering modal, and replies in a
+coach's review thread or the leader's DM (message.im), queued to be relayed to the other.
+Answered check-ins and relayed replies reach people through the delivery outbox."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from bot.blocks import checkin as blocks
 from bot.context import leader_actor, unit_of_work
 from services.checkins.answers import Answered, InvalidAnswers, checkin_form, submit_answers
 from services.checkins.models import AnswerIn, AnswersSubmit
-from services.checkins.reviews import ReviewPost, record_thread, relay_for, review_posts
+from services.checkins.relays import relay_reply
 from services.checkins.schedule import zone_or_none
 from services.checkins.service import record_message, skip_checkin, snooze_checkin
 from services.db import utcnow
@@ -192,8 +193,8 @@ def inline_errors(view: dict[str, Any], error: DomainError) -> dict[str, str]:
 
 async def submit(ack: AsyncAck, view: dict[str, Any], client: AsyncWebClient,
                  context: AsyncBoltContext) -> None:
-    """Store the answers (or show what is wrong, storing nothing), then tell the leader
-    and their coaches."""
+    """Store the answers and queue them for the coaches (or show what is wrong, storing
+    nothing), then mark the invitation done."""
     meta = json.loads(view.get("private_metadata") or "{}")
     try:
         data = parse_answers(view)
@@ -210,8 +211,8 @@ async def submit(ack: AsyncAck, view: dict[str, Any], client: AsyncWebClient,
                   errors={_first_input(view): "Some answers could not be read; try again."})
         return
     await ack()
-    posts = await _post_reviews(client, context, answered)
-    await _mark_done(client, meta, answered, private=data.private, coached=bool(posts))
+    await _mark_done(client, meta, answered, private=data.private,
+                     coached=answered.coaches > 0)
 
 
 async def _mark_done(client: AsyncWebClient, meta: dict[str, Any], answered: Answered, *,
@@ -229,42 +230,11 @@ async def _mark_done(client: AsyncWebClient, meta: dict[str, Any], answered: Ans
                     error.response.get("error"))
 
 
-async def _post_reviews(client: AsyncWebClient, context: AsyncBoltContext,
-                        answered: Answered) -> list[ReviewPost]:
-    async with unit_of_work(context) as session:
-        posts = await review_posts(session=session, checkin_id=answered.checkin.id or 0)
-    for post in posts:
-        try:
-            await _post_review(client, context, post)
-        except SlackApiError as error:
-            log.warning("could not post check-in %s to coach thread %s: %s",
-                        answered.checkin.id, post.thread_id, error.response.get("error"))
-    return posts
-
-
-async def _post_review(client: AsyncWebClient, context: AsyncBoltContext,
-                       post: ReviewPost) -> None:
-    channel, parent = post.coach_channel, post.coach_thread_ts
-    if channel is None or parent is None:
-        opened = await client.chat_postMessage(channel=post.coach_slack_id,
-                                               **blocks.review_parent(post.leader_name))
-        async with unit_of_work(context) as session:
-            channel, parent = await record_thread(
-                session=session, thread_id=post.thread_id, side="coach",
-                channel=str(opened["channel"]), ts=str(opened["ts"]))
-        if parent != opened["ts"]:
-            # Another answer opened this thread at the same moment; keep theirs.
-            await client.chat_delete(channel=str(opened["channel"]), ts=str(opened["ts"]))
-    await client.chat_postMessage(channel=channel, thread_ts=parent,
-                                  **blocks.review_reply(post))
-
-
 # --- relaying replies (message.im) ---------------------------------------------------------
 
 
-async def direct_message(event: dict[str, Any], client: AsyncWebClient,
-                         context: AsyncBoltContext) -> None:
-    """Relay a reply in a review thread to the other person, saying who wrote it."""
+async def direct_message(event: dict[str, Any], context: AsyncBoltContext) -> None:
+    """Queue a reply in a review thread for the other person, saying who wrote it."""
     if (event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype")
             or not event.get("thread_ts") or event.get("thread_ts") == event.get("ts")):
         return
@@ -272,20 +242,9 @@ async def direct_message(event: dict[str, Any], client: AsyncWebClient,
     if author is None:
         return
     async with unit_of_work(context) as session:
-        relay = await relay_for(session=session, author=author, channel=str(event["channel"]),
-                                thread_ts=str(event["thread_ts"]))
-    if relay is None:
-        return
-    message = blocks.relay_message(relay, str(event.get("text") or ""))
-    if relay.to_channel and relay.to_thread_ts:
-        await client.chat_postMessage(channel=relay.to_channel, thread_ts=relay.to_thread_ts,
-                                      **message)
-        return
-    # The coach's first reply: it starts the thread in the leader's DM.
-    sent = await client.chat_postMessage(channel=relay.to_slack_id, **message)
-    async with unit_of_work(context) as session:
-        await record_thread(session=session, thread_id=relay.thread_id, side="leader",
-                            channel=str(sent["channel"]), ts=str(sent["ts"]))
+        await relay_reply(session=session, author=author, channel=str(event["channel"]),
+                          thread_ts=str(event["thread_ts"]), ts=str(event["ts"]),
+                          text=str(event.get("text") or ""))
 
 
 def register(app: AsyncApp) -> None:

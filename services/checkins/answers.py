@@ -1,5 +1,6 @@
 """Answering a check-in: the form to show, validation, answers with a snapshot of what was
-asked, and goal-progress answers becoming progress updates (and milestone changes)."""
+asked, goal-progress answers becoming progress updates (and milestone changes), and the
+answered check-in queued for the leader's coaches."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from services.checkins.models import (
     CheckinStatus,
     QuestionKind,
 )
+from services.checkins.reviews import enqueue_reviews
 from services.checkins.service import ANSWERABLE, cancel_messages, readable_checkin
 from services.errors import Conflict, Invalid, NotFound, NotPermitted
 from services.plans.milestones import update_milestone
@@ -238,16 +240,19 @@ def _snapshot(form: list[FormQuestion]) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Answered:
-    """A stored check-in: the row, and how many progress updates it made."""
+    """A stored check-in: the row, how many progress updates it made, and how many coaches
+    it was queued for."""
 
     checkin: Checkin
     progress_updates: int
+    coaches: int = 0
 
 
 async def submit_answers(
     *, session: AsyncSession, actor: Actor, checkin_id: int, data: AnswersSubmit, now: datetime
 ) -> Answered:
-    """Store the leader's answers once; after expiry they are kept and marked late."""
+    """Store the leader's answers once (after expiry they are kept and marked late) and
+    queue them for the leader's coaches; Slack and the API both answer through here."""
     await _claim(session, actor, checkin_id, now)
     checkin = await session.get(Checkin, checkin_id, populate_existing=True)
     if checkin is None:
@@ -273,7 +278,8 @@ async def submit_answers(
             updates += await _record_progress(session, actor, answer, items)
     await cancel_messages(session=session, checkin_id=checkin_id)
     await session.flush()
-    return Answered(checkin=checkin, progress_updates=updates)
+    coaches = await enqueue_reviews(session=session, checkin=checkin)
+    return Answered(checkin=checkin, progress_updates=updates, coaches=coaches)
 
 
 def _unless_unchanged(answer: AnswerIn, items: dict[int, MilestoneItem]) -> AnswerIn:

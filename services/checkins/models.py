@@ -123,7 +123,11 @@ class CheckinAnswer(SQLModel, table=True):
 
 
 class ReviewThread(SQLModel, table=True):
-    """One thread per coach × leader where answered check-ins and replies are relayed."""
+    """One thread per coach × leader where answered check-ins and replies are relayed.
+
+    Its messages are deliveries: the parent in each person's DM is the delivery keyed
+    `review:<id>:coach` or `review:<id>:leader` (services.checkins.reviews.thread_key),
+    and its Slack channel and ts are recorded there when it is sent."""
 
     __tablename__ = "review_thread"
     __table_args__ = (UniqueConstraint("coach_id", "leader_id"),)
@@ -131,10 +135,6 @@ class ReviewThread(SQLModel, table=True):
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
     coach_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
     leader_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
-    coach_channel: str | None = Field(default=None, max_length=50)
-    coach_thread_ts: str | None = Field(default=None, max_length=50, index=True)
-    leader_channel: str | None = Field(default=None, max_length=50)
-    leader_thread_ts: str | None = Field(default=None, max_length=50, index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -1,14 +1,18 @@
-"""Coach review threads: one thread per coach × leader holding the leader's answered
-check-ins (coach-visible answers only), and the relay of replies between the coach's
-thread and the leader's DM."""
+"""Coach review threads: one thread per coach × leader in the coach's DM, holding the
+leader's answered check-ins (coach-visible answers only).
+
+Everything goes through the delivery outbox: the thread's parent message and each answered
+check-in are deliveries, the check-in a reply in the parent's thread (the outbox sends it
+once the parent has been sent). What the coach reads is built when it is sent, from the
+stored answers, and only while the coach still coaches the leader.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -21,8 +25,24 @@ from services.checkins.models import (
     QuestionKind,
     ReviewThread,
 )
+from services.delivery.service import NewDelivery, enqueue_many
 from services.people.models import CoachAssignment, Member
 from services.plans.models import Visibility
+
+PARENT_KIND: Final = "review_parent"
+POST_KIND: Final = "review_post"
+
+Side = Literal["coach", "leader"]
+
+
+def thread_key(thread_id: int, side: Side) -> str:
+    """The delivery key of the message a review thread hangs from, in one side's DM."""
+    return f"review:{thread_id}:{side}"
+
+
+def post_key(thread_id: int, checkin_id: int) -> str:
+    """The delivery key of one answered check-in in a coach's thread."""
+    return f"review:{thread_id}:checkin:{checkin_id}"
 
 
 @dataclass(frozen=True)
@@ -38,18 +58,27 @@ class ReviewAnswer:
 
 @dataclass(frozen=True)
 class ReviewPost:
-    """One answered check-in, for one coach's thread about the leader."""
+    """One answered check-in, as its leader's coach reads it."""
 
-    thread_id: int
-    coach_slack_id: str
-    coach_channel: str | None
-    coach_thread_ts: str | None
     leader_name: str
     title: str
     local_date: date
     late: bool
     answers: list[ReviewAnswer]
     withheld: int
+
+
+@dataclass(frozen=True)
+class ThreadPeople:
+    """The coach and the leader of a review thread."""
+
+    thread: ReviewThread
+    coach: Member
+    leader: Member
+
+    def member(self, side: Side) -> Member:
+        """The person on one side of the thread."""
+        return self.coach if side == "coach" else self.leader
 
 
 async def _coaches(session: AsyncSession, leader_id: int, cohort_id: int) -> list[Member]:
@@ -62,23 +91,72 @@ async def _coaches(session: AsyncSession, leader_id: int, cohort_id: int) -> lis
     return list(rows.all())
 
 
-async def _threads(session: AsyncSession, leader: Member,
-                   coaches: list[Member]) -> dict[int, ReviewThread]:
-    if not coaches:
-        return {}
+async def _thread_ids(session: AsyncSession, workspace_id: int, leader_id: int,
+                      coach_ids: list[int]) -> dict[int, int]:
+    """Thread id by coach id, creating the threads that do not exist yet."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     await session.exec(
         insert(ReviewThread)
-        .values([{"workspace_id": leader.workspace_id, "coach_id": c.id, "leader_id": leader.id}
-                 for c in coaches])
+        .values([{"workspace_id": workspace_id, "coach_id": coach_id, "leader_id": leader_id}
+                 for coach_id in coach_ids])
         .on_conflict_do_nothing(index_elements=["coach_id", "leader_id"])
     )
     rows = await session.exec(
-        select(ReviewThread).where(ReviewThread.leader_id == leader.id,
-                                   col(ReviewThread.coach_id).in_([c.id for c in coaches]))
-        .execution_options(populate_existing=True)
-    )
-    return {thread.coach_id: thread for thread in rows.all()}
+        select(ReviewThread.coach_id, ReviewThread.id).where(
+            ReviewThread.leader_id == leader_id, col(ReviewThread.coach_id).in_(coach_ids)))
+    return {coach_id: thread_id or 0 for coach_id, thread_id in rows.all()}
+
+
+async def enqueue_reviews(*, session: AsyncSession, checkin: Checkin) -> int:
+    """Queue an answered check-in for each of the leader's coaches, under the coach's thread
+    about the leader (queued first, once per thread); returns how many coaches get it."""
+    schedule = await session.get(CheckinSchedule, checkin.schedule_id)
+    if schedule is None or checkin.answered_at is None:
+        return 0
+    coaches = await _coaches(session, checkin.member_id, schedule.cohort_id)
+    if not coaches:
+        return 0
+    threads = await _thread_ids(session, checkin.workspace_id, checkin.member_id,
+                                [coach.id or 0 for coach in coaches])
+    deliveries: list[NewDelivery] = []
+    for coach_id, thread_id in sorted(threads.items()):
+        parent = thread_key(thread_id, "coach")
+        deliveries += [
+            NewDelivery(workspace_id=checkin.workspace_id, delivery_key=parent,
+                        kind=PARENT_KIND, intent={"kind": PARENT_KIND, "thread_id": thread_id},
+                        member_id=coach_id),
+            NewDelivery(workspace_id=checkin.workspace_id,
+                        delivery_key=post_key(thread_id, checkin.id or 0), kind=POST_KIND,
+                        intent={"kind": POST_KIND, "thread_id": thread_id,
+                                "checkin_id": checkin.id},
+                        member_id=coach_id, thread_key=parent),
+        ]
+    await enqueue_many(session=session, deliveries=deliveries)
+    return len(threads)
+
+
+async def _assigned(session: AsyncSession, coach_id: int, leader_id: int,
+                    cohort_id: int | None = None) -> bool:
+    statement = select(CoachAssignment.id).where(CoachAssignment.coach_id == coach_id,
+                                                 CoachAssignment.leader_id == leader_id)
+    if cohort_id is not None:
+        statement = statement.where(CoachAssignment.cohort_id == cohort_id)
+    return (await session.exec(statement.limit(1))).first() is not None
+
+
+async def thread_people(*, session: AsyncSession, thread_id: int) -> ThreadPeople | None:
+    """The thread's coach and leader, while the coach is still assigned to the leader and
+    neither has been erased; None otherwise (nothing more goes through the thread)."""
+    thread = await session.get(ReviewThread, thread_id)
+    if thread is None:
+        return None
+    coach = await session.get(Member, thread.coach_id)
+    leader = await session.get(Member, thread.leader_id)
+    if (coach is None or leader is None or coach.erased_at is not None
+            or leader.erased_at is not None
+            or not await _assigned(session, thread.coach_id, thread.leader_id)):
+        return None
+    return ThreadPeople(thread=thread, coach=coach, leader=leader)
 
 
 def coach_view(questions: list[dict[str, Any]],
@@ -107,100 +185,26 @@ def coach_view(questions: list[dict[str, Any]],
     return view, withheld
 
 
-async def review_posts(*, session: AsyncSession, checkin_id: int) -> list[ReviewPost]:
-    """What each of the leader's coaches gets in their thread for this answered check-in."""
-    row = (
-        await session.exec(
-            select(Checkin, CheckinSchedule, Member)
-            .join(CheckinSchedule, col(CheckinSchedule.id) == Checkin.schedule_id)
-            .join(Member, col(Member.id) == Checkin.member_id)
-            .where(Checkin.id == checkin_id, col(Checkin.answered_at).is_not(None))
-        )
-    ).first()
-    if row is None:
-        return []
-    checkin, schedule, leader = row
-    coaches = await _coaches(session, leader.id or 0, schedule.cohort_id)
-    threads = await _threads(session, leader, coaches)
+async def review_post(
+    *, session: AsyncSession, thread_id: int, checkin_id: int, coach_id: int | None
+) -> ReviewPost | None:
+    """What the thread's coach (`coach_id`, else None) reads of this answered check-in: the
+    answers the leader shared, only while the coach is assigned to the leader in the
+    check-in's cohort."""
+    people = await thread_people(session=session, thread_id=thread_id)
+    row = (await session.exec(
+        select(Checkin, CheckinSchedule)
+        .join(CheckinSchedule, col(CheckinSchedule.id) == Checkin.schedule_id)
+        .where(Checkin.id == checkin_id, col(Checkin.answered_at).is_not(None)))).first()
+    if people is None or row is None or people.coach.id != coach_id:
+        return None
+    checkin, schedule = row
+    if checkin.member_id != people.leader.id or not await _assigned(
+            session, people.coach.id or 0, checkin.member_id, schedule.cohort_id):
+        return None
     answers = list((await session.exec(
         select(CheckinAnswer).where(CheckinAnswer.checkin_id == checkin_id))).all())
     view, withheld = coach_view(list(checkin.questions), answers)
-    return [
-        ReviewPost(
-            thread_id=threads[coach.id or 0].id or 0, coach_slack_id=coach.slack_user_id,
-            coach_channel=threads[coach.id or 0].coach_channel,
-            coach_thread_ts=threads[coach.id or 0].coach_thread_ts, leader_name=leader.name,
-            title=schedule.name, local_date=checkin.local_date, late=checkin.late,
-            answers=view, withheld=withheld)
-        for coach in coaches
-    ]
-
-
-Side = Literal["coach", "leader"]
-
-
-async def record_thread(
-    *, session: AsyncSession, thread_id: int, side: Side, channel: str, ts: str
-) -> tuple[str, str]:
-    """Keep the thread's parent message on one side; if another was recorded first, that
-    one wins and is returned (the caller removes its own)."""
-    channel_col = ReviewThread.coach_channel if side == "coach" else ReviewThread.leader_channel
-    ts_col = ReviewThread.coach_thread_ts if side == "coach" else ReviewThread.leader_thread_ts
-    statement = (
-        update(ReviewThread)
-        .where(col(ReviewThread.id) == thread_id, col(ts_col).is_(None))
-        .values({channel_col: channel, ts_col: ts})
-        .execution_options(synchronize_session=False)
-    )
-    if (await session.exec(statement)).rowcount:
-        return channel, ts
-    thread = await session.get(ReviewThread, thread_id, populate_existing=True)
-    if thread is None:
-        return channel, ts
-    if side == "coach":
-        return thread.coach_channel or channel, thread.coach_thread_ts or ts
-    return thread.leader_channel or channel, thread.leader_thread_ts or ts
-
-
-@dataclass(frozen=True)
-class Relay:
-    """Where a reply in a review thread goes, and who wrote it."""
-
-    thread_id: int
-    author_name: str
-    author_side: Side
-    to_slack_id: str
-    to_channel: str | None
-    to_thread_ts: str | None
-
-
-async def relay_for(
-    *, session: AsyncSession, author: Member, channel: str, thread_ts: str
-) -> Relay | None:
-    """The relay for a message in a thread, if it is a review thread its author belongs to
-    and the coach is still assigned to the leader."""
-    thread = (
-        await session.exec(
-            select(ReviewThread).where(
-                ReviewThread.workspace_id == author.workspace_id,
-                ((ReviewThread.coach_id == author.id) & (ReviewThread.coach_channel == channel)
-                 & (ReviewThread.coach_thread_ts == thread_ts))
-                | ((ReviewThread.leader_id == author.id)
-                   & (ReviewThread.leader_channel == channel)
-                   & (ReviewThread.leader_thread_ts == thread_ts)))
-        )
-    ).first()
-    if thread is None:
-        return None
-    assigned = (await session.exec(select(CoachAssignment.id).where(
-        CoachAssignment.coach_id == thread.coach_id,
-        CoachAssignment.leader_id == thread.leader_id))).first()
-    from_coach = thread.coach_id == author.id
-    other = await session.get(Member, thread.leader_id if from_coach else thread.coach_id)
-    if assigned is None or other is None or other.erased_at is not None:
-        return None
-    return Relay(
-        thread_id=thread.id or 0, author_name=author.name,
-        author_side="coach" if from_coach else "leader", to_slack_id=other.slack_user_id,
-        to_channel=thread.leader_channel if from_coach else thread.coach_channel,
-        to_thread_ts=thread.leader_thread_ts if from_coach else thread.coach_thread_ts)
+    return ReviewPost(leader_name=people.leader.name, title=schedule.name,
+                      local_date=checkin.local_date, late=checkin.late, answers=view,
+                      withheld=withheld)

@@ -34,6 +34,9 @@ class Delivery(SQLModel, table=True):
         default=None, foreign_key="member.id", index=True, ondelete="CASCADE"
     )
     channel: str | None = Field(default=None, max_length=50)
+    # The delivery_key of the message this one replies to: it is posted in that message's
+    # thread, and only once that message has been sent.
+    thread_key: str | None = Field(default=None, max_length=200)
     state: DeliveryState = Field(default=DeliveryState.pending, sa_type=String(20))
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

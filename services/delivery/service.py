@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, update
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, not_, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,11 +34,14 @@ _KIND_MAX = 50
 _CHANNEL_MAX = 50
 _ERROR_MAX = 2000
 _RETRYABLE = (DeliveryState.pending, DeliveryState.failed)
+# A reply waits while the message it replies to may still be sent.
+_SETTLED = (DeliveryState.sent, DeliveryState.dead, DeliveryState.cancelled)
 
 
 @dataclass(frozen=True)
 class NewDelivery:
-    """One intent to enqueue: to a member's DM, or to an explicit channel."""
+    """One intent to enqueue: to a member's DM, or to an explicit channel; with a
+    `thread_key`, as a reply in the thread of that delivery's message."""
 
     workspace_id: int
     delivery_key: str
@@ -46,6 +50,7 @@ class NewDelivery:
     member_id: int | None = None
     channel: str | None = None
     not_before: datetime | None = None
+    thread_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,9 @@ def _row_values(new: NewDelivery, now: datetime) -> dict[str, Any]:
         raise Invalid("a delivery goes to exactly one of a member or a channel", field="channel")
     if new.channel is not None and not 0 < len(new.channel) <= _CHANNEL_MAX:
         raise Invalid(f"channel must be 1-{_CHANNEL_MAX} characters", field="channel")
+    if new.thread_key is not None and not (
+            0 < len(new.thread_key) <= _KEY_MAX and new.thread_key != new.delivery_key):
+        raise Invalid("thread_key must name another delivery", field="thread_key")
     return {
         "workspace_id": new.workspace_id,
         "delivery_key": new.delivery_key,
@@ -86,6 +94,7 @@ def _row_values(new: NewDelivery, now: datetime) -> dict[str, Any]:
         "intent": dict(new.intent),
         "member_id": new.member_id,
         "channel": new.channel,
+        "thread_key": new.thread_key,
         "state": DeliveryState.pending.value,
         "attempts": 0,
         "next_attempt_at": new.not_before or now,
@@ -117,11 +126,12 @@ async def enqueue(
     member_id: int | None = None,
     channel: str | None = None,
     not_before: datetime | None = None,
+    thread_key: str | None = None,
 ) -> Delivery:
     """Add an intent to the outbox; a key already there returns the existing row unchanged."""
     new = NewDelivery(workspace_id=workspace_id, delivery_key=delivery_key, kind=kind,
                       intent=intent, member_id=member_id, channel=channel,
-                      not_before=not_before)
+                      not_before=not_before, thread_key=thread_key)
     await _insert_new(session, [_row_values(new, utcnow())])
     return (
         await session.exec(select(Delivery).where(Delivery.delivery_key == delivery_key))
@@ -142,14 +152,21 @@ async def claim_due(
     worker_id: str,
     stale_after: timedelta,
 ) -> list[Delivery]:
-    """Take up to `limit` due rows for `worker_id`, oldest first, and mark them sending."""
+    """Take up to `limit` due rows for `worker_id`, oldest first, and mark them sending;
+    a reply only once the message it replies to is settled (sent, dead or cancelled)."""
     # A row left in `sending` for longer than `stale_after` belonged to a worker that
     # stopped mid-send: it is taken again with one more attempt counted, which makes the
     # messenger look for the message in Slack before it posts again.
     stale = and_(col(Delivery.state) == DeliveryState.sending,
                  col(Delivery.claimed_at) < now - stale_after)
-    due = or_(and_(col(Delivery.state).in_(_RETRYABLE), col(Delivery.next_attempt_at) <= now),
-              stale)
+    parent = aliased(Delivery)
+    parent_unsettled = exists().where(col(parent.delivery_key) == col(Delivery.thread_key),
+                                      col(parent.state).not_in(_SETTLED))
+    due = and_(
+        or_(and_(col(Delivery.state).in_(_RETRYABLE), col(Delivery.next_attempt_at) <= now),
+            stale),
+        or_(col(Delivery.thread_key).is_(None), not_(parent_unsettled)),
+    )
     candidates = (
         select(Delivery.id)
         .where(due)
@@ -265,6 +282,29 @@ async def cancel(*, session: AsyncSession, delivery_keys: Iterable[str]) -> int:
         .execution_options(synchronize_session=False)
     )
     return int((await session.exec(statement)).rowcount)
+
+
+@dataclass(frozen=True)
+class ThreadParent:
+    """Where a reply goes: the channel and ts of the message it replies to."""
+
+    channel: str
+    ts: str
+
+
+async def thread_parent(*, session: AsyncSession, delivery: Delivery) -> ThreadParent | None:
+    """The sent message `delivery` replies to; None when it was never sent, or was sent to
+    someone else (a reply never lands in another person's conversation)."""
+    if delivery.thread_key is None:
+        return None
+    parent = (await session.exec(
+        select(Delivery).where(Delivery.delivery_key == delivery.thread_key))).first()
+    if (parent is None or parent.state != DeliveryState.sent
+            or parent.slack_channel is None or parent.slack_ts is None
+            or (parent.workspace_id, parent.member_id, parent.channel)
+            != (delivery.workspace_id, delivery.member_id, delivery.channel)):
+        return None
+    return ThreadParent(channel=parent.slack_channel, ts=parent.slack_ts)
 
 
 async def slack_user_ids(*, session: AsyncSession, member_ids: Iterable[int]) -> dict[int, str]:

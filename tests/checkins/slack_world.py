@@ -3,6 +3,7 @@ its invitation through the real outbox worker to the Slack stand-in."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks import checkin as checkin_blocks
@@ -18,6 +20,7 @@ from bot.sandbox import SlackSandbox
 from services.checkins.jobs import checkin_sweep_tick
 from services.checkins.models import CheckinSchedule
 from services.db import utcnow
+from services.delivery.models import Delivery
 from services.people.models import Cohort, EnrollmentRole, Member
 from services.plans.models import Goal, Milestone, Visibility
 from tests.checkins.factories import make_leader, make_schedule
@@ -67,11 +70,37 @@ async def sweep_and_deliver(sessions: async_sessionmaker[AsyncSession],
                             sandbox: SlackSandbox) -> None:
     """Run the sweep now, then the delivery worker until the outbox is empty."""
     await checkin_sweep_tick(sessions=sessions, now=utcnow())
+    await deliver(sessions, sandbox)
+
+
+async def deliver(sessions: async_sessionmaker[AsyncSession], sandbox: SlackSandbox, *,
+                  call_timeout: float = 2.0) -> None:
+    """Run a delivery worker with the check-in renderers until the outbox is empty."""
     renderers = default_renderers()
     checkin_blocks.register(renderers)
     async with aiohttp.ClientSession() as http:
-        messenger = make_messenger(sandbox, http, sessions, renderers=renderers)
+        messenger = make_messenger(sandbox, http, sessions, renderers=renderers,
+                                   call_timeout=call_timeout)
         await run_until_quiet(sessions, worker(sessions, messenger))
+
+
+async def queued(sessions: async_sessionmaker[AsyncSession], kind: str) -> int:
+    """How many deliveries of this kind the outbox holds, in any state."""
+    async with sessions() as session:
+        return len((await session.exec(select(Delivery).where(Delivery.kind == kind))).all())
+
+
+async def deliver_once_queued(sessions: async_sessionmaker[AsyncSession],
+                              sandbox: SlackSandbox, kind: str, count: int) -> None:
+    """Wait for a listener's work after the ack to queue `count` deliveries of `kind`, then
+    deliver everything."""
+    for _ in range(250):
+        if await queued(sessions, kind) >= count:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError(f"{count} {kind} deliveries were never queued")
+    await deliver(sessions, sandbox)
 
 
 def invitation(sandbox: SlackSandbox, user_id: str) -> dict[str, Any]:

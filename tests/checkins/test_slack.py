@@ -4,7 +4,6 @@ and replies are relayed both ways."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from datetime import timedelta
@@ -21,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.blocks import checkin as blocks
 from bot.sandbox import SlackSandbox
 from services.checkins.models import Checkin, CheckinAnswer, CheckinStatus, ReviewThread
+from services.checkins.relays import RELAY_KIND
 from services.db import utcnow
 from services.delivery.models import Delivery, DeliveryState
 from services.people.models import Enrollment, EnrollmentStatus
@@ -29,9 +29,12 @@ from tests.checkins.slack_world import (
     CoachedLeader,
     button_value,
     coached_leader,
+    deliver,
+    deliver_once_queued,
     invitation,
     sweep_and_deliver,
 )
+from tests.delivery.world import posted_keys
 from tests.slack.conftest import (
     COACH,
     LEADER,
@@ -131,14 +134,14 @@ async def test_answer_a_checkin_and_the_coach_reviews_it_in_one_thread(
     # The invitation now says it is done.
     done = await eventually(lambda: [m for m in sandbox.messages(LEADER) if "Done" in m["text"]])
     assert done[0]["ts"] == invitation_ts(sandbox)
-    # The coach has one parent message for Lee, with this check-in as a reply under it.
+    # Through the outbox, the coach gets one parent message for Lee and this check-in as a
+    # reply under it.
+    await deliver(sessions, sandbox)
     coach_dm = sandbox.dm_channel(COACH)
-    replies = await eventually(lambda: [m for m in sandbox.messages(COACH) if m.get(
-        "thread_ts") and m["ts"] != m["thread_ts"]])
-    parent_ts = replies[0]["thread_ts"]
-    thread = sandbox.thread(coach_dm, parent_ts)
-    assert "Check-ins from Lee Leader" in thread[0]["text"]
-    review = json.dumps(thread[1]["blocks"])
+    parent, posted = sandbox.messages(COACH)
+    assert posted["thread_ts"] == parent.get("thread_ts") == parent["ts"]
+    assert "Check-ins from Lee Leader" in parent["text"]
+    review = json.dumps(posted["blocks"])
     assert "Handed the report to Ana &lt;3 &amp; it went well" in review
     assert "Letting go was easier" in review and "4/5" in review
     assert "Numbers ready" not in review and "Salary talk" not in review
@@ -147,29 +150,28 @@ async def test_answer_a_checkin_and_the_coach_reviews_it_in_one_thread(
     # The coach replies in the thread: Lee gets it in a DM, saying who wrote it.
     await coach.event({"type": "message", "channel": coach_dm, "channel_type": "im",
                        "text": "Great work &lt;3", "ts": f"{time.time():.6f}",
-                       "thread_ts": parent_ts})
-    relayed = await eventually(lambda: [m for m in sandbox.messages(LEADER)
-                                        if "wrote" in m["text"]])
+                       "thread_ts": parent["ts"]})
+    await deliver_once_queued(sessions, sandbox, RELAY_KIND, 1)
+    (relayed,) = [m for m in sandbox.messages(LEADER) if "wrote" in m["text"]]
+    assert relayed.get("thread_ts", relayed["ts"]) == relayed["ts"]  # a message of its own
     assert "*Cam Coach* (your coach) wrote:\nGreat work &lt;3" in json.dumps(
-        relayed[0]["blocks"])[:400].replace("\\n", "\n")
-    # Lee answers in that DM thread (once Coachbot has noted it): it lands in the coach's.
-    async def noted() -> bool:
-        async with sessions() as fresh:
-            thread = (await fresh.exec(select(ReviewThread))).one()
-            return thread.leader_thread_ts == relayed[0]["ts"]
-
-    for _ in range(250):
-        if await noted():
-            break
-        await asyncio.sleep(0.02)
+        relayed["blocks"])[:400].replace("\\n", "\n")
+    # Lee answers in that DM thread: it lands in the coach's thread.
     await leader.event({"type": "message", "channel": sandbox.dm_channel(LEADER),
                         "channel_type": "im", "text": "Thanks!", "ts": f"{time.time():.6f}",
-                        "thread_ts": relayed[0]["ts"]})
-    back = await eventually(lambda: [m for m in sandbox.thread(coach_dm, parent_ts)
-                                     if "Thanks!" in m["text"]])
-    assert "Lee Leader" in back[0]["text"] and "your coachee" in back[0]["text"]
+                        "thread_ts": relayed["ts"]})
+    await deliver_once_queued(sessions, sandbox, RELAY_KIND, 2)
+    (back,) = [m for m in sandbox.thread(coach_dm, parent["ts"]) if "Thanks!" in m["text"]]
+    assert "Lee Leader" in back["text"] and "your coachee" in back["text"]
+    # The coach's next reply goes into Lee's thread, not into a new message.
+    await coach.event({"type": "message", "channel": coach_dm, "channel_type": "im",
+                       "text": "Keep going", "ts": f"{time.time():.6f}",
+                       "thread_ts": parent["ts"]})
+    await deliver_once_queued(sessions, sandbox, RELAY_KIND, 3)
+    (again,) = [m for m in sandbox.messages(LEADER) if "Keep going" in m["text"]]
+    assert again["thread_ts"] == relayed["ts"]
+    assert set(posted_keys(sandbox).values()) == {1}  # nothing was sent twice
 
-    # A second answered check-in goes under the same parent.
     async with sessions() as other:
         assert len((await other.exec(select(ReviewThread))).all()) == 1
 
@@ -237,9 +239,10 @@ async def test_private_answers_never_reach_the_coach(
     view = await open_modal(leader, sandbox, sessions)
     await leader.submit(view, modal_values(world, private={
         "type": "checkboxes", "selected_options": [{"value": "private"}]}))
-    replies = await eventually(lambda: [m for m in sandbox.messages(COACH) if m.get(
-        "thread_ts") and m["ts"] != m["thread_ts"]])
-    text = json.dumps(replies[0])
+    await deliver(sessions, sandbox)
+    parent, posted = sandbox.messages(COACH)
+    assert posted["thread_ts"] == parent["ts"]
+    text = json.dumps(posted)
     assert "Letting go" not in text and "Handed the report" not in text
     assert "kept private" in text
 
