@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, not_, or_, update
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
@@ -159,13 +159,18 @@ async def claim_due(
     # messenger look for the message in Slack before it posts again.
     stale = and_(col(Delivery.state) == DeliveryState.sending,
                  col(Delivery.claimed_at) < now - stale_after)
+    # A scalar lookup by the unique key, not NOT EXISTS: PostgreSQL turns an anti-join into
+    # a hash of every unsettled row, while this probes the index for replies only. A parent
+    # that is not there counts as one that will never be sent.
     parent = aliased(Delivery)
-    parent_unsettled = exists().where(col(parent.delivery_key) == col(Delivery.thread_key),
-                                      col(parent.state).not_in(_SETTLED))
+    parent_state = (select(parent.state).where(col(parent.delivery_key) == Delivery.thread_key)
+                    .scalar_subquery())
     due = and_(
         or_(and_(col(Delivery.state).in_(_RETRYABLE), col(Delivery.next_attempt_at) <= now),
             stale),
-        or_(col(Delivery.thread_key).is_(None), not_(parent_unsettled)),
+        or_(col(Delivery.thread_key).is_(None),
+            func.coalesce(parent_state, DeliveryState.dead.value).in_(
+                [state.value for state in _SETTLED])),
     )
     candidates = (
         select(Delivery.id)
