@@ -72,31 +72,53 @@ async def _metrics_cohort(*, session: AsyncSession, actor: Actor, cohort_id: int
 async def nudge_metrics(*, session: AsyncSession, actor: Actor, cohort_id: int) -> NudgeMetrics:
     """A cohort's nudge counts, helpfulness, tokens and latency; suppressed below k leaders."""
     cohort = await _metrics_cohort(session=session, actor=actor, cohort_id=cohort_id)
-    rows = (await session.exec(select(Nudge).where(Nudge.cohort_id == cohort_id))).all()
-    leaders = len({n.member_id for n in rows})
+    in_cohort = Nudge.cohort_id == cohort_id
+    leaders = int((await session.exec(
+        select(func.count(func.distinct(col(Nudge.member_id)))).where(in_cohort)
+    )).one())
     minimum = cohort.k_anonymity_min
     if leaders < minimum:
         return NudgeMetrics(cohort_id=cohort_id, leaders=leaders, k_anonymity_min=minimum,
                             suppressed=True)
-    feedback = Counter(NudgeFeedback(n.feedback).value if n.feedback else "none" for n in rows)
+    # Counted in the database: a cohort's nudges add up over a program, and their texts are
+    # not needed here.
+    groups = (await session.exec(
+        select(col(Nudge.status), col(Nudge.source), col(Nudge.feedback), func.count())
+        .where(in_cohort)
+        .group_by(col(Nudge.status), col(Nudge.source), col(Nudge.feedback))
+    )).all()
+    reviewed, edited, tokens_in, tokens_out = (await session.exec(
+        select(func.count(col(Nudge.reviewer_id)), func.count(col(Nudge.original_text)),
+               func.sum(col(Nudge.tokens_in)), func.sum(col(Nudge.tokens_out)))
+        .where(in_cohort)
+    )).one()
+    by_status: Counter[str] = Counter({s.value: 0 for s in NudgeStatus})
+    by_source: Counter[str] = Counter()
+    feedback: Counter[str] = Counter({f.value: 0 for f in NudgeFeedback} | {"none": 0})
+    for status, source, given, count in groups:
+        by_status[NudgeStatus(status).value] += count
+        by_source[source] += count
+        feedback[NudgeFeedback(given).value if given else "none"] += count
+    nudges = sum(by_source.values())
     rated = feedback[NudgeFeedback.helpful.value] + feedback[NudgeFeedback.not_helpful.value]
-    latencies = [n.latency_ms for n in rows if n.latency_ms is not None]
+    latencies = [ms for ms in (await session.exec(
+        select(col(Nudge.latency_ms)).where(in_cohort, col(Nudge.latency_ms).is_not(None))
+    )).all() if ms is not None]
     return NudgeMetrics(
         cohort_id=cohort_id,
         leaders=leaders,
         k_anonymity_min=minimum,
         suppressed=False,
-        nudges=len(rows),
-        by_status={s.value: 0 for s in NudgeStatus}
-        | Counter(NudgeStatus(n.status).value for n in rows),
-        by_source=dict(Counter(n.source for n in rows)),
-        by_feedback={f.value: 0 for f in NudgeFeedback} | {"none": 0} | feedback,
+        nudges=nudges,
+        by_status=dict(by_status),
+        by_source=dict(by_source),
+        by_feedback=dict(feedback),
         helpful_rate=feedback[NudgeFeedback.helpful.value] / rated if rated else None,
-        reviewed=sum(1 for n in rows if n.reviewer_id is not None),
-        edited=sum(1 for n in rows if n.original_text is not None),
+        reviewed=reviewed,
+        edited=edited,
         # Per nudge made, failed model attempts before an offline fallback included.
-        tokens_in_per_nudge=sum(n.tokens_in or 0 for n in rows) / len(rows),
-        tokens_out_per_nudge=sum(n.tokens_out or 0 for n in rows) / len(rows),
+        tokens_in_per_nudge=int(tokens_in or 0) / nudges,
+        tokens_out_per_nudge=int(tokens_out or 0) / nudges,
         latency_ms_p50=statistics.median(latencies) if latencies else None,
     )
 
