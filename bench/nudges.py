@@ -7,12 +7,14 @@ Run from the repository root (PostgreSQL on this machine by default):
 
 The stand-in (tests/llm/openai_stand_in.py, in a process of its own) answers every chat
 completion after 300 ms with a grounded draft built from the leader data it was sent.
-For each configured drafter concurrency C the script runs:
+For each configured drafter concurrency C (`COACHBOT_LLM_CONCURRENCY`, 4 by default) the
+script runs:
 
 * a baseline: the bare OpenAI drafter over the same 1,000 contexts (built beforehand), C at
   a time: the model-bound floor this machine reaches;
-* the sweep: `nudge_tick` from the database — who is due, each leader's context, the draft,
-  validation, the nudge row and its outbox intent, one transaction each side of the model.
+* the sweep: `nudge_tick` from the database, wired as `coachbot worker` wires it — who is
+  due, each leader's context, the draft, validation, the nudge row and its outbox intent,
+  one transaction each side of the model.
 
 Goal: sweep elapsed ≤ 1.2 × (1,000 × 0.3 s ÷ C), 100% of sent nudges grounded (re-checked
 from the stored rows), and the model's token use per nudge reported. `--bad-rate` makes
@@ -45,8 +47,6 @@ from nudges_world import (  # noqa: E402
     NOW,
     TODAY,
     StandIn,
-    check_equivalence,
-    names_check,
     reset,
     scratch_database,
     seed,
@@ -65,7 +65,7 @@ from services.llm import (  # noqa: E402
     nudge_messages,
 )
 from services.nudges.context import Audience  # noqa: E402
-from services.nudges.jobs import nudge_tick  # noqa: E402
+from services.nudges.jobs import leaders_at_once, nudge_tick  # noqa: E402
 from services.nudges.models import Nudge  # noqa: E402
 from services.nudges.schema import NudgeContext  # noqa: E402
 from services.nudges.sources import load_context, other_people, workspace_names  # noqa: E402
@@ -108,11 +108,15 @@ class Progress:
         return result
 
 
-def drafter_for(base_url: str, concurrency: int) -> OpenAIDrafter:
-    settings = Settings(_env_file=None, COACHBOT_ENV="test",
-                        OPENAI_BASE_URL=base_url, OPENAI_API_KEY="sk-bench",
-                        COACHBOT_LLM_MODEL=MODEL)
-    drafter = create_llm_drafter(settings=settings, concurrency=concurrency,
+def bench_settings(base_url: str, concurrency: int) -> Settings:
+    return Settings(_env_file=None, COACHBOT_ENV="test",
+                    OPENAI_BASE_URL=base_url, OPENAI_API_KEY="sk-bench",
+                    COACHBOT_LLM_MODEL=MODEL, COACHBOT_LLM_CONCURRENCY=concurrency)
+
+
+def drafter_for(settings: Settings) -> OpenAIDrafter:
+    """The drafter `coachbot worker` builds from these settings (no client retries here)."""
+    drafter = create_llm_drafter(settings=settings, concurrency=settings.llm_concurrency,
                                  timeout_seconds=10.0, max_retries=0)
     assert drafter is not None
     return drafter
@@ -139,7 +143,7 @@ async def cpu_cost(sessions: async_sessionmaker[AsyncSession], stand_in: StandIn
                    prepared: list[NudgeContext], *, sample: int = 100) -> dict[str, float]:
     """Milliseconds per leader with a model that answers at once, one leader at a time; the
     sweep's fixed start (who is due among all leaders) is measured apart and taken out."""
-    async with drafter_for(stand_in.base_url, 1) as drafter:
+    async with drafter_for(bench_settings(stand_in.base_url, 1)) as drafter:
         started, cpu = time.perf_counter(), time.process_time()
         for context in prepared[:sample]:
             await drafter.draft(context=context)
@@ -147,12 +151,10 @@ async def cpu_cost(sessions: async_sessionmaker[AsyncSession], stand_in: StandIn
         draft_cpu = (time.process_time() - cpu) / sample * 1000
         await reset(sessions)
         setup_wall, setup_cpu = await sweep_setup_cost(sessions)
-        with names_check(True):
-            started, cpu = time.perf_counter(), time.process_time()
-            await nudge_tick(sessions=sessions, now=NOW, drafter=drafter, parallel=1,
-                             batch=sample)
-            leader_ms = (time.perf_counter() - started - setup_wall) / sample * 1000
-            leader_cpu = (time.process_time() - cpu - setup_cpu) / sample * 1000
+        started, cpu = time.perf_counter(), time.process_time()
+        await nudge_tick(sessions=sessions, now=NOW, drafter=drafter, parallel=1, batch=sample)
+        leader_ms = (time.perf_counter() - started - setup_wall) / sample * 1000
+        leader_cpu = (time.process_time() - cpu - setup_cpu) / sample * 1000
     await reset(sessions)
     return {"draft_ms": draft_ms, "draft_cpu": draft_cpu, "leader_ms": leader_ms,
             "leader_cpu": leader_cpu, "setup_s": setup_wall}
@@ -160,24 +162,23 @@ async def cpu_cost(sessions: async_sessionmaker[AsyncSession], stand_in: StandIn
 
 async def run_one(sessions: async_sessionmaker[AsyncSession], stand_in: StandIn, *,
                   leaders: int, concurrency: int, latency: float, bad_rate: float,
-                  prepared: list[NudgeContext], fast: bool) -> Run:
-    run = Run(concurrency=concurrency, bad_rate=bad_rate, ideal=leaders * latency / concurrency,
-              names="what-if" if fast else "committed")
-    print(f"C={concurrency}, bad answers {bad_rate:.0%}, {run.names} names check: "
-          f"ideal {run.ideal:.1f} s", flush=True)
-    async with drafter_for(stand_in.base_url, concurrency) as drafter:
+                  prepared: list[NudgeContext]) -> Run:
+    settings = bench_settings(stand_in.base_url, concurrency)
+    run = Run(concurrency=concurrency, bad_rate=bad_rate, ideal=leaders * latency / concurrency)
+    print(f"C={concurrency}, bad answers {bad_rate:.0%}: ideal {run.ideal:.1f} s", flush=True)
+    async with drafter_for(settings) as drafter:
         progress = Progress(drafter, "baseline", leaders)
         started = time.perf_counter()
         await asyncio.gather(*(progress.draft(context=c) for c in prepared))
         run.baseline = time.perf_counter() - started
     stand_in.stats()
     await reset(sessions)
-    async with drafter_for(stand_in.base_url, concurrency) as drafter:
+    async with drafter_for(settings) as drafter:
         progress = Progress(drafter, "sweep", leaders)
         started = time.perf_counter()
-        with names_check(fast):
-            run.recorded = await nudge_tick(sessions=sessions, now=NOW, drafter=progress,
-                                            parallel=max(16, 2 * concurrency), batch=leaders)
+        run.recorded = await nudge_tick(sessions=sessions, now=NOW, drafter=progress,
+                                        parallel=leaders_at_once(settings.llm_concurrency),
+                                        batch=leaders)
         run.sweep = time.perf_counter() - started
         run.timeline = progress.timeline
     served = stand_in.stats()
@@ -209,9 +210,7 @@ async def check(sessions: async_sessionmaker[AsyncSession], run: Run,
         open_goal = own and goal is not None and goal.status in OPEN_GOAL_STATUSES
         milestone_ok = nudge.milestone_id is None or (
             milestone is not None and milestone.goal_id == nudge.goal_id)
-        # The what-if names check: the same answers (checked at start), minutes sooner.
-        with names_check(True):
-            safe = not content_problems(text=nudge.text, context=context)
+        safe = not content_problems(text=nudge.text, context=context)
         if open_goal and milestone_ok and safe:
             run.grounded += 1
     sources: dict[str, int] = {}
@@ -241,25 +240,21 @@ async def main_async(args: argparse.Namespace) -> tuple[list[Run], dict[str, flo
                 print(f"seeding {args.leaders} leaders", flush=True)
                 await seed(sessions, args.leaders)
                 prepared = await contexts(sessions)
-                check_equivalence(prepared)
-                costs.update(validation_cost(prepared))
-                print(f"validating one draft: {costs['committed']:.1f} ms committed, "
-                      f"{costs['what_if']:.2f} ms what-if", flush=True)
+                costs["validate_ms"] = validation_cost(prepared)
+                print(f"validating one draft: {costs['validate_ms']:.2f} ms", flush=True)
                 costs.update(await cpu_cost(sessions, stand_ins["instant"], prepared))
                 print(f"one at a time, model answering at once: {costs['draft_ms']:.1f} ms "
                       f"({costs['draft_cpu']:.1f} ms CPU) a draft, {costs['leader_ms']:.1f} ms "
                       f"({costs['leader_cpu']:.1f} ms CPU) a leader through the sweep",
                       flush=True)
-                plan = [(c, 0.0, True) for c in args.concurrency]
-                if args.committed:
-                    plan.insert(0, (args.committed, 0.0, False))
+                plan = [(c, 0.0) for c in args.concurrency]
                 if args.bad_rate:
-                    plan.append((args.bad_concurrency, args.bad_rate, True))
-                for concurrency, bad_rate, fast in plan:
+                    plan.append((args.bad_concurrency, args.bad_rate))
+                for concurrency, bad_rate in plan:
                     runs.append(await run_one(
                         sessions, stand_ins[bad_rate], leaders=args.leaders,
                         concurrency=concurrency, latency=args.latency, bad_rate=bad_rate,
-                        prepared=prepared, fast=fast))
+                        prepared=prepared))
             finally:
                 await engine.dispose()
     finally:
@@ -272,15 +267,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=DEFAULT_SERVER,
                         help="a PostgreSQL server to make a scratch database on, or 'sqlite'")
-    parser.add_argument("--leaders", type=int, default=1000)
-    parser.add_argument("--latency", type=float, default=0.3)
-    parser.add_argument("--concurrency", default="4,16,64",
-                        type=lambda s: [int(x) for x in s.split(",")])
-    parser.add_argument("--bad-rate", type=float, default=0.05)
-    parser.add_argument("--bad-concurrency", type=int, default=16)
-    parser.add_argument("--committed", type=int, default=0, metavar="C",
-                        help="also sweep at concurrency C with the committed names check "
-                             "(slow: minutes with 1,000 members)")
+    parser.add_argument("--leaders", type=int, default=1000, help="leaders due at once")
+    parser.add_argument("--latency", type=float, default=0.3,
+                        help="seconds the stand-in takes to answer each completion")
+    parser.add_argument("--concurrency", default="4,16,64", metavar="C,C,...",
+                        type=lambda s: [int(x) for x in s.split(",")],
+                        help="COACHBOT_LLM_CONCURRENCY values to sweep with (default 4,16,64; "
+                             "4 is the setting's default)")
+    parser.add_argument("--bad-rate", type=float, default=0.05,
+                        help="share of answers citing another leader's goal, in an extra sweep")
+    parser.add_argument("--bad-concurrency", type=int, default=16,
+                        help="the concurrency of that extra sweep")
     args = parser.parse_args()
     command = ".venv/bin/python bench/nudges.py " + shlex.join(sys.argv[1:])
     runs, costs = asyncio.run(main_async(args))
