@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String, Text
+from sqlalchemy import Index, String, Text
 from sqlmodel import Field, SQLModel
 from sqlmodel._compat import SQLModelConfig
 
@@ -147,9 +147,12 @@ class ProgressUpdateBase(SQLModel):
 
 class ProgressUpdate(ProgressUpdateBase, table=True):
     __tablename__ = "progress_update"
+    # A goal's progress is read newest first (the plan's recent progress, keyset pages):
+    # (goal_id, id) serves both without walking the primary key past other goals' rows.
+    __table_args__ = (Index("ix_progress_update_goal_id_id", "goal_id", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
-    goal_id: int = Field(foreign_key="goal.id", index=True, ondelete="CASCADE")
+    goal_id: int = Field(foreign_key="goal.id", ondelete="CASCADE")
     milestone_id: int | None = Field(
         default=None, foreign_key="milestone.id", index=True, ondelete="SET NULL"
     )
