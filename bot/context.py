@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.deliveries import Delivery, HandledDeliveries, RepeatedDelivery
+from bot.members import MemberCache
 from services.auth.models import Role
 from services.auth.service import Actor, actor_for
 from services.db import transaction
@@ -65,7 +66,8 @@ async def unit_of_work(context: AsyncBoltContext) -> AsyncIterator[AsyncSession]
 
     The first unit of work of a request also records the request's delivery key, in the
     same transaction: a delivery whose work already committed raises RepeatedDelivery
-    before any work, and work that failed leaves no key, so Slack's retry does it.
+    before any work, and work that failed leaves no key, so Slack's retry does it. It also
+    confirms the member the middleware took from its cache (see MemberCache.confirm).
     """
     sessions: async_sessionmaker[AsyncSession] = context["sessions"]
     in_flight: InFlight = context["in_flight"]
@@ -74,6 +76,9 @@ async def unit_of_work(context: AsyncBoltContext) -> AsyncIterator[AsyncSession]
     async with in_flight.track(), transaction(sessions) as session:
         if delivery is not None and recording:
             await _record(session, delivery)
+            if "member" in context:
+                members: MemberCache = context["members"]
+                await members.confirm(session, context["member"])
         yield session
     if delivery is not None and recording:
         delivery.recorded = True

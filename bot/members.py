@@ -2,7 +2,8 @@
 
 A member is read from the database (and created, or refreshed from `users.info`) the first
 time a Slack user is seen, when the cached row is older than `ttl`, and when their copy of
-the Slack profile is older than a day. Everything else is answered from memory.
+the Slack profile is older than a day. Everything else before the ack is answered from
+memory; the listener's first unit of work then confirms the row is unchanged.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from typing import Any, Final
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.db import utcnow
+from services.errors import Conflict
 from services.people.models import Member
 from services.people.service import (
     PROFILE_MAX_AGE,
@@ -83,6 +86,23 @@ class MemberCache:
         while len(self._rows) > self._capacity:
             self._rows.popitem(last=False)
         return _detached(values)
+
+
+    async def confirm(self, session: AsyncSession, member: Member) -> None:
+        """Check a cached member against its row, after the ack, in the listener's work.
+
+        A row changed since it was cached is read afresh by the next request; a member
+        erased or deleted meanwhile stops this request's work, so nothing new is stored
+        against them.
+        """
+        statement = select(Member.updated_at, Member.erased_at).where(Member.id == member.id)
+        row = (await session.exec(statement)).first()
+        if row is not None and row[0] == member.updated_at:
+            return
+        for key in [k for k, (_, values) in self._rows.items() if values["id"] == member.id]:
+            del self._rows[key]
+        if row is None or row[1] is not None:
+            raise Conflict("your Coachbot profile changed just now; please try again")
 
 
 def _detached(values: dict[str, Any]) -> Member:

@@ -45,6 +45,7 @@ def admission(*, members: MemberCache, handled: HandledDeliveries) -> Middleware
             # Recorded by the listener's first unit of work, together with the work.
             context["delivery"] = Delivery(key=key, team_id=context.team_id)
         context["handled_deliveries"] = handled
+        context["members"] = members
         user_id = user_id_of(body)
         team_id = context.team_id or context.enterprise_id
         if user_id and team_id:

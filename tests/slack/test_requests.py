@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.sandbox import Fault, SlackSandbox
 from bot.slack_signing import sign_request
+from services.db import utcnow
 from services.people.models import Member
 from services.platform.models import SlackEvent
 from tests.slack.conftest import LEADER, SECRET, SlackUser, eventually
@@ -70,6 +71,30 @@ async def test_first_contact_creates_the_member_from_users_info(
     assert len(sandbox.calls("users.info")) == 1
 
 
+async def test_a_member_erased_after_being_cached_gets_nothing_stored_against_them(
+    leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession
+) -> None:
+    await leader.open_home()
+    await eventually(lambda: sandbox.home_view(LEADER))
+    member = (await session.exec(select(Member).where(Member.slack_user_id == LEADER))).one()
+    member.sqlmodel_update(
+        {"slack_user_id": f"ERASED{member.id}", "erased_at": utcnow(), "updated_at": utcnow()}
+    )
+    session.add(member)
+    await session.commit()
+
+    await leader.open_home()  # acked from the cache; the work finds the row erased and stops
+    ephemeral = await eventually(lambda: sandbox.calls("chat.postEphemeral"))
+    assert "profile changed" in ephemeral[0].args["text"]
+    assert len(sandbox.calls("views.publish")) == 1
+
+    await leader.open_home()  # read afresh: a new member, from users.info
+    await eventually(lambda: len(sandbox.calls("views.publish")) == 2)
+    assert len(sandbox.calls("users.info")) == 2
+    rows = (await session.exec(select(Member.slack_user_id).order_by(Member.id))).all()
+    assert rows == [f"ERASED{member.id}", LEADER]
+
+
 async def test_a_retried_event_is_handled_once(leader: SlackUser, sandbox: SlackSandbox) -> None:
     for retry in range(3):
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
@@ -110,7 +135,11 @@ async def test_work_that_failed_is_done_when_slack_retries(
     assert (await leader.open_home(event_id="EvFAILS0001", headers=retry)).status_code == 200
     await eventually(lambda: sandbox.home_view(LEADER))
     assert len(sandbox.calls("views.publish")) == 2
-    recorded = (await session.exec(select(SlackEvent.event_id))).all()
+    for _ in range(100):  # the key commits with the work, just after the publish
+        recorded = (await session.exec(select(SlackEvent.event_id))).all()
+        if recorded:
+            break
+        await asyncio.sleep(0.05)
     assert recorded == ["event:EvFAILS0001"]
 
 
