@@ -6,6 +6,7 @@ import logging
 import uuid
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
@@ -34,18 +35,23 @@ def create_slack_app(
     signing_secret: str,
     bot_token: str | None,
     in_flight: InFlight,
+    http: aiohttp.ClientSession | None = None,
 ) -> AsyncApp:
-    """Build the Bolt app: one workspace with a bot token, or many through OAuth."""
+    """Build the Bolt app: one workspace with a bot token, or many through OAuth.
+
+    `http` is shared by every Web API call the listeners make, so they reuse its
+    connections; without it slack_sdk opens a session (and a connection) per call.
+    """
     if settings.slack_client_id and settings.slack_client_secret:
         app = AsyncApp(
             signing_secret=signing_secret,
             oauth_settings=oauth_settings(settings, engine),
-            client=AsyncWebClient(base_url=settings.slack_api_url),
+            client=AsyncWebClient(base_url=settings.slack_api_url, session=http),
         )
     else:
         app = AsyncApp(
             signing_secret=signing_secret,
-            client=AsyncWebClient(token=bot_token, base_url=settings.slack_api_url),
+            client=AsyncWebClient(token=bot_token, base_url=settings.slack_api_url, session=http),
         )
 
     @app.middleware

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import class_mapper, make_transient_to_detached
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,6 +36,7 @@ from services.ports import SlackProfile
 log = logging.getLogger("coachbot.slack")
 
 MEMBER_COLUMNS: Final = tuple(column.key for column in Member.__table__.columns)  # type: ignore[attr-defined]
+_MEMBERS: Final = class_mapper(Member).class_manager
 
 
 class MemberCache:
@@ -106,8 +107,11 @@ class MemberCache:
 
 
 def _detached(values: dict[str, Any]) -> Member:
-    # As if loaded by a session that has closed: adding it to a session updates, never inserts.
-    member = Member(**values)
+    # Built the way the ORM builds a row it loads (no __init__, whose per-field validation
+    # and attribute events cost seven times as much), then detached: as if loaded by a
+    # session that has closed, so adding it to a session updates the row, never inserts.
+    member: Member = _MEMBERS.new_instance()
+    member.__dict__.update(values)
     make_transient_to_detached(member)
     return member
 

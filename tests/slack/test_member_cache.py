@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import inspect
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.deliveries import HandledDeliveries
 from bot.members import MemberCache
 from services.db import utcnow
 from services.people.models import Member
 from tests.bot.fakes import FakeClock
+from tests.factories.people import make_workspace
 
 TEAM = "T0TEST0001"
 
@@ -29,11 +32,11 @@ def member(user_id: str = "U0LEE", *, updated_ago: timedelta = timedelta(0)) -> 
 
 
 def test_a_cached_member_is_a_fresh_detached_copy_each_time() -> None:
-    cache = MemberCache(clock=FakeClock())
-    cache.put(TEAM, "U0LEE", member(), now=utcnow())
+    cache, original = MemberCache(clock=FakeClock()), member()
+    cache.put(TEAM, "U0LEE", original, now=utcnow())
     first, second = cache.get(TEAM, "U0LEE"), cache.get(TEAM, "U0LEE")
     assert first is not None and second is not None and first is not second
-    assert (first.id, first.timezone) == (7, "America/New_York")
+    assert first.model_dump() == original.model_dump()
     assert inspect(first).detached  # added to a session, it updates rather than inserts
     assert cache.get(TEAM, "U0OTHER") is None
     assert cache.get("T0ELSEWHERE", "U0LEE") is None
@@ -84,3 +87,21 @@ def test_handled_deliveries_keep_the_newest_keys() -> None:
     assert "event:1" not in handled
     assert "event:2" in handled and "event:3" in handled
     assert len(handled) == 2
+
+
+async def test_a_cached_copy_added_to_a_session_updates_its_row(session: AsyncSession) -> None:
+    workspace = await make_workspace(session, team_id=TEAM)
+    stored = Member(workspace_id=workspace.id or 0, slack_user_id="U0LEE", name="Lee")
+    session.add(stored)
+    await session.commit()
+    cache = MemberCache(clock=FakeClock())
+    cache.put(TEAM, "U0LEE", stored, now=utcnow())
+    session.expunge_all()
+
+    copy = cache.get(TEAM, "U0LEE")
+    assert copy is not None
+    copy.name = "Lee Renamed"
+    session.add(copy)
+    await session.commit()
+    names = (await session.exec(select(Member.name))).all()
+    assert names == ["Lee Renamed"]
