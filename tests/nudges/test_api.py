@@ -98,6 +98,7 @@ async def cohort_with_leaders(session: AsyncSession, count: int) -> tuple[int, d
             latency_ms=300 + index * 10,
             status=NudgeStatus.sent if index else NudgeStatus.rejected,
             reviewer_id=owner.id if index == 0 else None,
+            original_text="Hi there, the first draft." if index == 1 else None,
             feedback=feedback[index % len(feedback)], local_date=goal.created_at.date(),
         ))
     await session.flush()
@@ -127,7 +128,7 @@ async def test_metrics_from_k_leaders_on(api: httpx.AsyncClient, session: AsyncS
     assert metrics["by_source"] == {"llm": 3, "offline": 3}
     assert metrics["by_feedback"] == {"helpful": 2, "not_helpful": 1, "snoozed": 1, "none": 2}
     assert metrics["helpful_rate"] == pytest.approx(2 / 3)
-    assert metrics["reviewed"] == 1 and metrics["edited"] == 0
+    assert metrics["reviewed"] == 1 and metrics["edited"] == 1
     assert metrics["tokens_in_per_nudge"] == 200 and metrics["tokens_out_per_nudge"] == 25
     assert metrics["latency_ms_p50"] == 325
 
