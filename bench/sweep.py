@@ -4,6 +4,7 @@ Run from the repository root (PostgreSQL on this machine by default):
 
     .venv/bin/python bench/sweep.py
     .venv/bin/python bench/sweep.py --leaders 20000 --repeats 3   # a quicker look
+    .venv/bin/python bench/sweep.py --profile   # and where a due tick's time goes
 
 Goal: one sweep tick that finds and enqueues the due occurrences takes ≤ 1 s, and the
 worker stays under 200 MB RSS. Side by side, in the same run, the alternative the sweep
@@ -205,7 +206,7 @@ def loadavg() -> float:
         return float(load.read().split()[0])
 
 
-async def run_sweep(url: str, repeats: int) -> dict[str, Any]:
+async def run_sweep(url: str, repeats: int, profile: bool) -> dict[str, Any]:
     from services.checkins.jobs import CheckinSweep
     from services.db import create_engine, create_sessionmaker
 
@@ -245,9 +246,15 @@ async def run_sweep(url: str, repeats: int) -> dict[str, Any]:
             invites = (await connection.execute(text(
                 "SELECT count(*) FROM delivery WHERE kind = 'checkin_invite'"))).scalar_one()
         results["invites_at_end"] = int(invites)
+        results["peak_rss_mb"] = rss_mb()[1]
+        if profile:
+            import sweep_profile
+
+            say("  profile of the due work")
+            await _reset(engine)
+            results["profile"] = await sweep_profile.profile(engine, sessions, due, repeats)
     finally:
         await engine.dispose()
-    results["peak_rss_mb"] = rss_mb()[1]
     return results
 
 
@@ -279,19 +286,22 @@ async def run_cron(leaders: int) -> dict[str, Any]:
             "rss_mb": current, "peak_rss_mb": peak}
 
 
-def child(part: str, url: str, leaders: int, repeats: int) -> None:
+def child(part: str, url: str, leaders: int, repeats: int, profile: bool) -> None:
     import services.models  # noqa: F401  (every table on the metadata)
 
     if part == "sweep":
-        result = asyncio.run(run_sweep(url, repeats))
+        result = asyncio.run(run_sweep(url, repeats, profile))
     else:
         result = asyncio.run(run_cron(leaders))
     print("RESULT " + json.dumps(result), flush=True)
 
 
-def run_child(part: str, url: str, leaders: int, repeats: int) -> dict[str, Any]:
+def run_child(part: str, url: str, leaders: int, repeats: int,
+              profile: bool = False) -> dict[str, Any]:
     command = [sys.executable, str(Path(__file__).resolve()), "--part", part, "--url", url,
                "--leaders", str(leaders), "--repeats", str(repeats)]
+    if profile:
+        command.append("--profile")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     result: dict[str, Any] = {}
     assert process.stdout is not None
@@ -361,6 +371,13 @@ class Report:
                 f"{self.leaders:,} cron jobs: {self.cron['register_s']:.1f} s, "
                 f"{self.cron_rss:.0f} MB ({self.time_ratio:.0f}x the due tick's time, "
                 f"{self.memory_ratio:.1f}x its memory growth)")
+
+    def profile_section(self) -> str:
+        if "profile" not in self.sweep:
+            return ""
+        import sweep_profile
+
+        return sweep_profile.markdown(self.sweep["profile"]) + "\n"
 
     def ascii_chart(self) -> str:
         rows = [(f"sweep tick, {name.split(':')[0]}", self.median(name))
@@ -444,6 +461,7 @@ Seeding {self.leaders:,} members and enrolments with set-based SQL took {self.se
 {self.ascii_chart()}
 ```
 
+{self.profile_section()}
 ## How it is measured
 
 - The sweep and the cron registration each run in a process of their own; RSS is read
@@ -516,9 +534,11 @@ def main() -> None:
     parser.add_argument("--part", choices=("sweep", "cron"))
     parser.add_argument("--url")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--profile", action="store_true",
+                        help="also measure where the due tick's time goes (bench/sweep_profile.py)")
     args = parser.parse_args()
     if args.part:
-        child(args.part, args.url, args.leaders, args.repeats)
+        child(args.part, args.url, args.leaders, args.repeats, args.profile)
         return
     say(f"creating a scratch database on {make_url(args.database_url).host}")
     url = asyncio.run(create_database(args.database_url))
@@ -530,7 +550,7 @@ def main() -> None:
         seeded = asyncio.run(seed(url, args.leaders))
         say(f"  seeded in {seeded:.1f} s")
         say("the sweep (a fresh process):")
-        sweep = run_child("sweep", url, args.leaders, args.repeats)
+        sweep = run_child("sweep", url, args.leaders, args.repeats, args.profile)
         say(f"one cron job per leader (a fresh process): registering {args.leaders:,}")
         cron = run_child("cron", url, args.leaders, args.repeats)
     finally:
@@ -538,7 +558,9 @@ def main() -> None:
     report = Report(leaders=args.leaders, repeats=args.repeats, seeded_s=seeded, sweep=sweep,
                     cron=cron, command=" ".join(shlex.quote(a) for a in sys.argv))
     say(report.summary())
-    if not args.no_write:
+    if args.no_write:
+        say(report.profile_section())
+    else:
         DOC.write_text(report.markdown(chart=write_chart(report)), encoding="utf-8")
         say(f"wrote {DOC.relative_to(ROOT)}")
 

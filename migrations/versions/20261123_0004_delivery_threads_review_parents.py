@@ -1,4 +1,5 @@
-"""deliveries that reply in a thread; review threads' parents become deliveries
+"""deliveries that reply in a thread; review threads' parents become deliveries; no
+separate index on checkin.member_id
 
 Revision ID: 0004
 Revises: 0003
@@ -7,6 +8,10 @@ Create Date: 2026-11-23 23:40:00.000000
 A review thread's parent message in each person's DM is now the delivery keyed
 `review:<thread id>:coach` or `review:<thread id>:leader`, which records its Slack
 channel and ts. Parents already posted are carried over as sent deliveries (and back).
+
+`ix_checkin_member_id` duplicates the leading column of the unique (member_id,
+schedule_id, local_date) constraint's index, and costs the sweep an index entry per
+occurrence.
 """
 from collections.abc import Sequence
 from typing import Any
@@ -69,6 +74,8 @@ def _posted_parents() -> list[dict[str, Any]]:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('checkin', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_checkin_member_id'))
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.add_column(sa.Column('thread_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
 
@@ -106,3 +113,5 @@ def downgrade() -> None:
 
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.drop_column('thread_key')
+    with op.batch_alter_table('checkin', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_checkin_member_id'), ['member_id'], unique=False)

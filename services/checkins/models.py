@@ -89,7 +89,9 @@ class Checkin(SQLModel, table=True):
     )
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id", index=True, ondelete="CASCADE")
-    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    # No index of its own: the unique (member_id, schedule_id, local_date) serves lookups by
+    # member, and one index entry fewer per occurrence makes the sweep's inserts cheaper.
+    member_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
     schedule_id: int = Field(foreign_key="checkin_schedule.id", index=True, ondelete="CASCADE")
     local_date: date
     due_at: datetime = Field(sa_type=UTCDateTime)

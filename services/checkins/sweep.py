@@ -294,7 +294,8 @@ async def sweep_schedule(
         .on_conflict_do_nothing(index_elements=["member_id", "schedule_id", "local_date"])
         .returning(col(Checkin.id), col(Checkin.member_id), col(Checkin.status))
     )
-    created = (await session.exec(statement)).all()
+    # Core, not the ORM's bulk-insert path: the rows come back as plain tuples.
+    created = (await (await session.connection()).execute(statement)).all()
     if not created:
         return result
     result.created = len(created)
@@ -339,7 +340,7 @@ async def _invite(
                       "attempts", "next_attempt_at", "created_at"], source)
         .on_conflict_do_nothing(index_elements=["delivery_key"])
     )
-    return int((await session.exec(statement)).rowcount)
+    return int((await (await session.connection()).execute(statement)).rowcount)
 
 
 def today_in(zone_name: str, now: datetime, fallback: ZoneInfo = _UTC) -> date:
