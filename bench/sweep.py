@@ -486,11 +486,17 @@ Seeding {self.leaders:,} members and enrolments with set-based SQL took {self.se
   once, as on a first start or after a long outage.
 - The sweep is set-based: each zone's local date and due instant are computed once per
   tick (40 zones, not 100,000 leaders), one `INSERT … SELECT … ON CONFLICT DO NOTHING`
-  creates the occurrences and one `INSERT … SELECT` their outbox rows. Most of a due
-  tick's server time is row-by-row work the schema asks for: three foreign-key checks
-  per occurrence (workspace, member, schedule) and two per outbox row, plus six and five
-  index entries; `EXPLAIN ANALYZE` of the occurrence `INSERT` shows the foreign-key
-  triggers as about two thirds of its time.
+  creates the occurrences and one `INSERT … SELECT` their outbox rows, run through
+  SQLAlchemy Core (no ORM objects). The worker's own share is a few tens of milliseconds;
+  the rest is row-by-row work in PostgreSQL that the schema asks for: three foreign-key
+  checks per occurrence (workspace, member, schedule) and two per outbox row, plus five
+  index entries on each (`checkin.member_id` has no index of its own since migration
+  0004: the unique key's leading column serves it). The `--profile` what-ifs put the
+  foreign keys at about half of PostgreSQL's CPU; they stay, for the integrity and the
+  cascades they give.
+- On this 2-CPU host shared with other work, wall time follows the load (at load 6.5 an
+  earlier run of the same work took 1.6 s); the CPU column is the stable figure, and what
+  the tick takes on an idle host.
 - The alternative registers `CronTrigger(hour=9, minute=0, timezone=<leader's zone>)`
   per leader on a running `AsyncIOScheduler` with the default in-memory job store; it
   then still has to fire 100,000 jobs that each do their own inserts, which this does

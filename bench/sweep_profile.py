@@ -66,6 +66,7 @@ class _StatementClock:
     """Wall and server CPU per statement of one connection (its backend's /proc entry)."""
 
     def __init__(self, engine: Any) -> None:
+        self.engine = engine
         self.backend: int | None = None
         self.spent: defaultdict[str, float] = defaultdict(float)
         self.cpu: defaultdict[str, float] = defaultdict(float)
@@ -103,10 +104,19 @@ async def _due_work(sessions: Any, due: datetime) -> tuple[Any, list[Any]]:
     return plan, [c for c in found if c.occurrence.due_at == due]
 
 
+async def _vacuum(engine: Any) -> None:
+    """Clear the rolled-back rows out of the tables and their indexes, so that every run
+    meets the same tables (dead index entries would slow the unique-key checks)."""
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(text("VACUUM checkin, delivery"))
+
+
 async def _measure(sessions: Any, clock: _StatementClock, plan: Any, candidates: list[Any],
                    due: datetime, ddl: tuple[str, ...]) -> dict[str, Any]:
     from services.checkins.sweep import sweep_schedule
 
+    await _vacuum(clock.engine)
     async with sessions() as session:
         await session.begin()
         for statement in ddl:
@@ -180,19 +190,19 @@ async def profile(engine: Any, sessions: Any, due: datetime, repeats: int) -> di
     on-CPU samples of this process during the as-built runs."""
     plan, candidates = await _due_work(sessions, due)
     clock = _StatementClock(engine)
-    # One run first, so the spy's window and the medians see warm caches only.
-    await _measure(sessions, clock, plan, candidates, due, ())
+    # Runs under py-spy first (sampling slows the worker a little), then the what-ifs in
+    # turn, round after round, so that each sees the same mix of host load and table state.
     out = Path(f"/tmp/coachbot-sweep-spy-{os.getpid()}.txt")
     spy = await asyncio.to_thread(_start_spy, out)
-    built = [await _measure(sessions, clock, plan, candidates, due, ())
-             for _ in range(repeats)]
+    for _ in range(repeats):
+        await _measure(sessions, clock, plan, candidates, due, ())
     layers = await asyncio.to_thread(_collect, spy, out, repeats)
-    variants = {AS_BUILT: _median(built)}
-    for name, ddl in WHAT_IFS[1:]:
-        variants[name] = _median([await _measure(sessions, clock, plan, candidates, due, ddl)
-                                  for _ in range(repeats)])
-    return {"repeats": repeats, "variants": variants, "spy_ms_per_run": layers,
-            "spy": spy is not None}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in WHAT_IFS}
+    for _ in range(repeats):
+        for name, ddl in WHAT_IFS:
+            runs[name].append(await _measure(sessions, clock, plan, candidates, due, ddl))
+    return {"repeats": repeats, "spy_ms_per_run": layers, "spy": spy is not None,
+            "variants": {name: _median(measured) for name, measured in runs.items()}}
 
 
 def markdown(found: dict[str, Any]) -> str:
@@ -219,10 +229,10 @@ also counts time spent waiting for a CPU: an upper bound of the worker's share.
 """ if spy else "py-spy was not available, so there is no sampling profile of the worker.\n")
     return f"""## Where the time goes (`--profile`)
 
-The due work ({built['created']:,} occurrences and their invitations) measured
-{found['repeats']} more times in the same process, each in a transaction that is rolled
-back. Medians. The worker used {built['client_cpu'] * 1000:,.0f} ms of CPU per run;
-PostgreSQL {server * 1000:,.0f} ms.
+The due work ({built['created']:,} occurrences and their invitations) measured again in
+the same process, {found['repeats']} times per schema below, each in a transaction that is
+rolled back; medians. As built, the worker used {built['client_cpu'] * 1000:,.0f} ms of CPU
+per run and PostgreSQL {server * 1000:,.0f} ms.
 
 | Statement | Wall | PostgreSQL CPU |
 |---|---|---|
