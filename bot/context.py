@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,35 +21,39 @@ from services.platform.service import first_sighting
 
 
 class InFlight:
-    """Counts listener work under way, so shutdown can let it finish before closing the pool.
+    """Counts listener work under way, so shutdown can let it finish before closing the pool,
+    and gates how much of it computes at once.
 
-    Bolt runs a listener on after it acks, outside the request; without this, stopping
+    Bolt runs a listener on after it acks, outside the request; without the count, stopping
     the app could cut a transaction in half.
     """
 
-    def __init__(self, *, limit: int = 8) -> None:
+    def __init__(self, *, limit: int = 2) -> None:
         self._count = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        # At most `limit` pieces of work after the ack run at once: the rest wait here,
-        # holding no pooled connection and taking no turns on the event loop, so the acks
-        # of new requests never queue behind them.
+        # At most `limit` units of work run at once: the rest wait here, holding no pooled
+        # connection and taking no turns on the event loop, so the acks of new requests
+        # never queue behind them.
         self._gate = asyncio.Semaphore(limit)
 
     @asynccontextmanager
-    async def track(self, *, gated: bool = True) -> AsyncIterator[None]:
+    async def track(self) -> AsyncIterator[None]:
+        """Count the work inside, so `drain` waits for it."""
         self._count += 1
         self._idle.clear()
         try:
-            if gated:
-                async with self._gate:
-                    yield
-            else:
-                yield
+            yield
         finally:
             self._count -= 1
             if self._count == 0:
                 self._idle.set()
+
+    @asynccontextmanager
+    async def gate(self) -> AsyncIterator[None]:
+        """Wait for a turn to run a unit of work."""
+        async with self._gate:
+            yield
 
     async def drain(self, *, within: float) -> bool:
         """Wait up to `within` seconds for the work under way; True if it all finished."""
@@ -60,6 +64,10 @@ class InFlight:
         return True
 
 
+Send = Callable[[], Awaitable[object]]
+_AFTER_COMMIT = "coachbot.after_commit"
+
+
 @asynccontextmanager
 async def unit_of_work(context: AsyncBoltContext) -> AsyncIterator[AsyncSession]:
     """A session whose transaction commits when the listener's work succeeds.
@@ -68,22 +76,39 @@ async def unit_of_work(context: AsyncBoltContext) -> AsyncIterator[AsyncSession]
     same transaction: a delivery whose work already committed raises RepeatedDelivery
     before any work, and work that failed leaves no key, so Slack's retry does it. It also
     confirms the member the middleware took from its cache (see MemberCache.confirm).
+
+    Slack calls handed to `after_commit` are made once the transaction has committed and
+    the gate and the connection are released, so a slow Slack holds neither.
     """
     sessions: async_sessionmaker[AsyncSession] = context["sessions"]
     in_flight: InFlight = context["in_flight"]
     delivery: Delivery | None = context.get("delivery")
     recording = delivery is not None and not delivery.recorded
-    async with in_flight.track(), transaction(sessions) as session:
+    sends: list[Send] = []
+    async with in_flight.track():
+        async with in_flight.gate(), transaction(sessions) as session:
+            session.info[_AFTER_COMMIT] = sends
+            if delivery is not None and recording:
+                await _record(session, delivery)
+                if "member" in context:
+                    members: MemberCache = context["members"]
+                    await members.confirm(session, context["member"])
+            yield session
         if delivery is not None and recording:
-            await _record(session, delivery)
-            if "member" in context:
-                members: MemberCache = context["members"]
-                await members.confirm(session, context["member"])
-        yield session
-    if delivery is not None and recording:
-        delivery.recorded = True
-        handled: HandledDeliveries = context["handled_deliveries"]
-        handled.add(delivery.key)
+            delivery.recorded = True
+            handled: HandledDeliveries = context["handled_deliveries"]
+            handled.add(delivery.key)
+        for send in sends:
+            await send()
+
+
+async def after_commit(session: AsyncSession, send: Send) -> None:
+    """Make a Slack call once the session's unit of work commits (now, outside of one)."""
+    sends: list[Send] | None = session.info.get(_AFTER_COMMIT)
+    if sends is None:
+        await send()
+    else:
+        sends.append(send)
 
 
 async def _record(session: AsyncSession, delivery: Delivery) -> None:

@@ -73,6 +73,6 @@ async def _read_member(
     sessions: async_sessionmaker[AsyncSession] = context["sessions"]
     in_flight: InFlight = context["in_flight"]
     # Not gated: this runs before the ack, which must not wait behind work after acks.
-    async with in_flight.track(gated=False), transaction(sessions) as session:
+    async with in_flight.track(), transaction(sessions) as session:
         member = await member_from_slack(session, client, team_id, user_id)
     return members.put(team_id, user_id, member, now=utcnow())

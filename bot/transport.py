@@ -23,6 +23,7 @@ from services.demo import DEMO_TEAM_ID
 
 log = logging.getLogger("coachbot.slack")
 SHUTDOWN_GRACE_SECONDS = 10.0
+WORK_AT_ONCE = 2
 
 
 class SlackTransport:
@@ -46,8 +47,10 @@ class SlackTransport:
         self._handler: AsyncSlackRequestHandler | None = None
         self._http: aiohttp.ClientSession | None = None
         self._socket: AsyncSocketModeHandler | None = None
-        # Leave pooled connections for the acks: see InFlight.
-        self.in_flight = InFlight(limit=max(1, min(4, settings.database_pool_size - 2)))
+        # Work after the ack computes on the event loop that answers the acks (its Slack
+        # calls wait outside the gate): two at a time keeps one computing while the other
+        # waits on the database; more only lengthen the queue each ack waits in.
+        self.in_flight = InFlight(limit=max(1, min(WORK_AT_ONCE, settings.database_pool_size - 2)))
         # The token and Web API URL proactive sends use (the sandbox's when it stands in).
         self.bot_token: str | None = None
         self.api_url = settings.slack_api_url

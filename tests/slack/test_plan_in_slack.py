@@ -11,9 +11,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks import validate_view
 from bot.blocks.plan_modals import goal_modal, milestone_modal, progress_modal
-from bot.sandbox import SlackSandbox
+from bot.sandbox import Fault, SlackSandbox
 from services.people.models import EnrollmentRole, Member
 from services.plans.models import Goal, Milestone, ProgressUpdate, Visibility
+from services.platform.models import SlackEvent
 from tests.factories.people import enrol, make_cohort, make_workspace
 from tests.factories.plans import make_goal, make_milestone
 from tests.slack.conftest import (
@@ -188,3 +189,43 @@ async def test_the_same_submission_twice_is_saved_once(
     await leader.submit(goal_modal(), values, trigger="retry.trigger")
     titles = [g.title for g in (await session.exec(select(Goal))).all()]
     assert titles.count("Only once") == 1
+
+
+async def test_a_click_whose_work_failed_is_done_when_it_comes_again(
+    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession
+) -> None:
+    goal = (await session.exec(select(Goal))).one()
+    owner_id, goal_id = goal.member_id, goal.id
+    other = Member(workspace_id=enrolled.workspace_id, slack_user_id="U0OTHER001", name="Ola")
+    session.add(other)
+    await session.flush()
+    goal.member_id = other.id or 0  # not Lee's for now, so Lee's change fails
+    session.add(goal)
+    await session.commit()
+
+    await leader.click("home_goal_visibility", selected=f"{goal_id}:private", trigger="again.1")
+    await eventually(lambda: sandbox.calls("chat.postEphemeral"))
+
+    goal.member_id = owner_id
+    session.add(goal)
+    await session.commit()
+    # The failed attempt recorded nothing, so the same delivery again (as Slack retries
+    # an event) does the work.
+    await leader.click("home_goal_visibility", selected=f"{goal_id}:private", trigger="again.1")
+    await eventually(lambda: sandbox.calls("views.publish"))
+    visibility = (await session.exec(select(Goal.visibility).where(Goal.id == goal_id))).one()
+    assert visibility == Visibility.private
+    keys = (await session.exec(select(SlackEvent.event_id))).all()
+    assert keys == ["trigger:again.1"]
+
+
+async def test_a_home_publish_that_fails_leaves_the_change_made(
+    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession
+) -> None:
+    goal_id = (await session.exec(select(Goal.id))).one()
+    sandbox.faults.script("views.publish", Fault.slack_error("internal_error"))
+    await leader.click("home_goal_visibility", selected=f"{goal_id}:private")
+    ephemeral = await eventually(lambda: sandbox.calls("chat.postEphemeral"))
+    assert "Reference:" in ephemeral[0].args["text"]
+    visibility = (await session.exec(select(Goal.visibility).where(Goal.id == goal_id))).one()
+    assert visibility == Visibility.private

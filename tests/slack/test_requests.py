@@ -10,11 +10,10 @@ import httpx
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.sandbox import Fault, SlackSandbox
+from bot.sandbox import SlackSandbox
 from bot.slack_signing import sign_request
 from services.db import utcnow
 from services.people.models import Member
-from services.platform.models import SlackEvent
 from tests.slack.conftest import LEADER, SECRET, SlackUser, eventually
 
 
@@ -121,26 +120,6 @@ async def test_copies_arriving_together_are_handled_once(
     await leader.command("help")
     assert len(sandbox.calls("views.publish")) == 1
     assert not sandbox.calls("chat.postEphemeral")  # a repeat is dropped quietly
-
-
-async def test_work_that_failed_is_done_when_slack_retries(
-    leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession
-) -> None:
-    sandbox.faults.script("views.publish", Fault.slack_error("internal_error"))
-    assert (await leader.open_home(event_id="EvFAILS0001")).status_code == 200
-    await eventually(lambda: sandbox.calls("chat.postEphemeral"))  # the first attempt failed
-    assert sandbox.home_view(LEADER) is None
-
-    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
-    assert (await leader.open_home(event_id="EvFAILS0001", headers=retry)).status_code == 200
-    await eventually(lambda: sandbox.home_view(LEADER))
-    assert len(sandbox.calls("views.publish")) == 2
-    for _ in range(100):  # the key commits with the work, just after the publish
-        recorded = (await session.exec(select(SlackEvent.event_id))).all()
-        if recorded:
-            break
-        await asyncio.sleep(0.05)
-    assert recorded == ["event:EvFAILS0001"]
 
 
 async def test_not_enrolled_person_gets_a_welcome(
