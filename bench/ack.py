@@ -7,7 +7,18 @@ click changes a goal's visibility, so every ack is followed by a write and a Hom
 publish in the same server process, which is the realistic case. `/healthz` is measured
 the same way in the same run as the baseline.
 
-    .venv/bin/python bench/ack.py [--seconds 15] [--clients 50] [--admin-url URL]
+Two loads, each on `/healthz` and on clicks:
+
+- closed loop: each client sends its next request as soon as the last one is answered,
+  so the request rate is whatever the server sustains;
+- paced (open loop): each client clicks about once a second (Poisson arrivals, so 50
+  clients send about 50 requests a second), whether or not earlier clicks were answered;
+  latency counts from the moment a click was due, so a late start counts against us.
+
+After each click run the benchmark waits until every acked click's Home publish reached
+the Slack stand-in, and reports how long that took after the load stopped.
+
+    .venv/bin/python bench/ack.py [--seconds 15] [--clients 50] [--rate 1.0] [--admin-url URL]
 """
 
 from __future__ import annotations
@@ -17,20 +28,24 @@ import asyncio
 import json
 import multiprocessing
 import os
-import platform
+import random
 import shlex
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ack_report import RunResult, write_report  # noqa: E402
 from api_seed import create_database, drop_database, scratch_url  # noqa: E402
 
 from bot.slack_signing import sign_request  # noqa: E402
@@ -40,15 +55,32 @@ from services.schema import upgrade  # noqa: E402
 
 SECRET = "bench-signing-secret-0123456789ab"
 TOKEN = "xoxb-sandbox-token"
+WARMUP = 3.0
+DRAIN_LIMIT = 300.0
+# The Slack stand-in writes how many Home tabs it has been sent, so the benchmark can wait
+# for the work that follows the acks.
 SANDBOX = """
-import asyncio, sys
+import asyncio, json, os, sys
 from bot.sandbox import SlackSandbox, SandboxWorkspace
 async def main():
     workspace = SandboxWorkspace(team_id=sys.argv[2], auto_users=True)
-    async with SlackSandbox(port=int(sys.argv[1]), rate_limits=None, workspace=workspace):
-        await asyncio.Event().wait()
+    status = sys.argv[3]
+    async with SlackSandbox(port=int(sys.argv[1]), rate_limits=None, workspace=workspace) as sb:
+        while True:
+            with open(status + ".tmp", "w") as out:
+                json.dump({"published": len(sb.calls("views.publish"))}, out)
+            os.replace(status + ".tmp", status)
+            await asyncio.sleep(0.1)
 asyncio.run(main())
 """
+
+
+@dataclass(frozen=True)
+class Load:
+    kind: str  # "healthz" or "block_actions"
+    clients: int
+    seconds: float
+    rate: float | None  # clicks a second per client; None for the closed loop
 
 
 def free_port() -> int:
@@ -116,137 +148,176 @@ def click_body(user: str, goal_id: int, visibility: str) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
-async def load(
-    base: str,
-    targets: list[tuple[str, int]],
-    *,
-    kind: str,
-    clients: int,
-    seconds: float,
-    warmup: float,
-) -> dict[str, float]:
+class Requester:
+    """Sends one request of a kind; counts the clicks Slack would have seen acked."""
+
+    def __init__(self, base: str, targets: list[tuple[str, int]], kind: str) -> None:
+        self.base, self.targets, self.kind = base, targets, kind
+        self.acked = 0
+
+    async def send(self, http: Any, n: int) -> bool:
+        if self.kind == "healthz":
+            async with http.get(f"{self.base}/healthz") as response:
+                await response.read()
+                return bool(response.status == 200)
+        user, goal = self.targets[n % len(self.targets)]
+        body = click_body(user, goal, ("private", "coach")[n % 2])
+        signed = sign_request(
+            signing_secret=SECRET, body=body, content_type="application/x-www-form-urlencoded"
+        )
+        async with http.post(
+            f"{self.base}/slack/events", data=signed.body, headers=signed.headers
+        ) as response:
+            await response.read()
+            self.acked += response.status == 200
+            return bool(response.status == 200)
+
+
+async def load(base: str, targets: list[tuple[str, int]], plan: Load) -> dict[str, float]:
     import aiohttp
 
+    requester = Requester(base, targets, plan.kind)
     latencies: list[float] = []
     errors = 0
     start = time.monotonic()
-    stop_at = start + warmup + seconds
+    measure_from, stop_at = start + WARMUP, start + WARMUP + plan.seconds
+
+    async def timed(http: aiohttp.ClientSession, n: int, due: float) -> None:
+        nonlocal errors
+        try:
+            ok = await requester.send(http, n)
+        except (TimeoutError, aiohttp.ClientError):
+            ok = False
+        if due >= measure_from:
+            latencies.append((time.monotonic() - due) * 1000)
+            errors += not ok
+
+    async def closed_client(index: int, http: aiohttp.ClientSession) -> None:
+        n = index
+        while time.monotonic() < stop_at:
+            await timed(http, n, time.monotonic())
+            n += plan.clients
+
+    async def paced_client(index: int, http: aiohttp.ClientSession) -> None:
+        rate = plan.rate or 1.0
+        rng, n, clicks = random.Random(index), index, []
+        due = start + rng.expovariate(rate)
+        while due < stop_at:
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            clicks.append(asyncio.create_task(timed(http, n, due)))
+            n += plan.clients
+            due += rng.expovariate(rate)
+        await asyncio.gather(*clicks)
 
     async def client(index: int) -> None:
-        nonlocal errors
-        n = index
-        timeout = aiohttp.ClientTimeout(total=10)
-        async with aiohttp.ClientSession(timeout=timeout) as http:
-            while time.monotonic() < stop_at:
-                n += clients
-                began = time.monotonic()
-                try:
-                    ok = await one_request(http, n)
-                except (TimeoutError, aiohttp.ClientError):
-                    ok = False
-                finished = time.monotonic()
-                if began >= start + warmup:
-                    latencies.append((finished - began) * 1000)
-                    errors += not ok
+        timeout = aiohttp.ClientTimeout(total=30)
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
+            await (closed_client if plan.rate is None else paced_client)(index, http)
 
-    async def one_request(http: aiohttp.ClientSession, n: int) -> bool:
-        if kind == "healthz":
-            async with http.get(f"{base}/healthz") as response:
-                await response.read()
-                ok = response.status == 200
-        else:
-            user, goal = targets[n % len(targets)]
-            body = click_body(user, goal, ("private", "coach")[n % 2])
-            signed = sign_request(
-                signing_secret=SECRET, body=body, content_type="application/x-www-form-urlencoded"
-            )
-            async with http.post(
-                f"{base}/slack/events", data=signed.body, headers=signed.headers
-            ) as response:
-                await response.read()
-                ok = response.status == 200
-        return ok
-
-    await asyncio.gather(*(client(i) for i in range(clients)))
+    await asyncio.gather(*(client(i) for i in range(plan.clients)))
     latencies.sort()
     return {
         "requests": len(latencies),
         "errors": errors,
-        "rps": len(latencies) / seconds,
+        "rps": len(latencies) / plan.seconds,
         "p50": statistics.median(latencies),
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
         "max": latencies[-1],
+        "acked": requester.acked,
     }
 
 
 def run_load(
-    base: str,
-    targets: list[tuple[str, int]],
-    kind: str,
-    clients: int,
-    seconds: float,
-    queue: multiprocessing.Queue,
+    base: str, targets: list[tuple[str, int]], plan: Load, queue: multiprocessing.Queue
 ) -> None:  # type: ignore[type-arg]
-    queue.put(
-        asyncio.run(load(base, targets, kind=kind, clients=clients, seconds=seconds, warmup=3.0))
-    )
+    queue.put(asyncio.run(load(base, targets, plan)))
+
+
+class Stack:
+    """The Slack stand-in and Coachbot, started for one benchmark run."""
+
+    def __init__(self, url: str, work: Path) -> None:
+        self.status = work / "sandbox.json"
+        sandbox_port, app_port = free_port(), free_port()
+        self.base = f"http://127.0.0.1:{app_port}"
+        self.sandbox_url = f"http://127.0.0.1:{sandbox_port}/api/"
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "COACHBOT_DATABASE_URL": url,
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "COACHBOT_SLACK_API_URL": self.sandbox_url,
+            "COACHBOT_IN_PROCESS_WORKER": "false",
+            "COACHBOT_ENV": "test",
+        }
+        sandbox = [sys.executable, "-c", SANDBOX, str(sandbox_port), DEMO_TEAM_ID, str(self.status)]
+        app = [sys.executable, "-m", "uvicorn", "bot.main:create_app", "--factory"]
+        app += ["--port", str(app_port), "--no-access-log", "--log-level", "warning"]
+        self.processes = [
+            subprocess.Popen(sandbox, env=env),
+            subprocess.Popen(app, env=env, cwd=ROOT),
+        ]
+        self.app_pid = self.processes[1].pid
+
+    def published(self) -> int:
+        try:
+            return int(json.loads(self.status.read_text())["published"])
+        except (FileNotFoundError, json.JSONDecodeError):
+            return 0
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the Coachbot process has used so far."""
+        fields = Path(f"/proc/{self.app_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):  # the app first, so it never outlives Slack
+            process.terminate()
+            try:
+                process.wait(30)  # the app first finishes the work it acked
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def measure(
-    base: str, targets: list[tuple[str, int]], kind: str, clients: int, seconds: float
-) -> dict[str, float]:
+    stack: Stack, targets: list[tuple[str, int]], plan: Load, profile: Path | None = None
+) -> RunResult:
     """The load generator runs in its own process, so it never shares the server's CPU slot."""
-    print(f"  {kind}: {clients} clients for {seconds:.0f} s (+3 s warm-up)…", flush=True)
+    mode = "closed loop" if plan.rate is None else f"paced {plan.rate:g}/s each"
+    print(f"  {plan.kind}, {mode}: {plan.clients} clients for {plan.seconds:.0f} s …", flush=True)
+    published, cpu = stack.published(), stack.cpu_seconds()
     queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
-    process = multiprocessing.Process(
-        target=run_load, args=(base, targets, kind, clients, seconds, queue)
-    )
+    process = multiprocessing.Process(target=run_load, args=(stack.base, targets, plan, queue))
     process.start()
-    result: dict[str, float] = queue.get(timeout=seconds + 120)
+    spy = start_spy(stack.app_pid, WARMUP + plan.seconds, profile) if profile else None
+    row: dict[str, float] = queue.get(timeout=WARMUP + plan.seconds + 180)
     process.join()
+    if spy is not None:
+        spy.wait(60)
+    result = RunResult(kind=plan.kind, clients=plan.clients, rate=plan.rate, **row)
+    if plan.kind == "block_actions":
+        stopped = time.monotonic()
+        result.published_by_stop = stack.published() - published
+        while stack.published() - published < row["acked"]:
+            if time.monotonic() - stopped > DRAIN_LIMIT:
+                break
+            time.sleep(0.1)
+        result.drain_seconds = time.monotonic() - stopped
+        result.published = stack.published() - published
+    result.server_cpu_seconds = stack.cpu_seconds() - cpu
+    print(f"    {result.summary()}", flush=True)
     return result
 
 
-def report(rows: dict[str, dict[str, float]], command: str, clients: int) -> str:
-    ack, base = rows["block_actions"], rows["healthz"]
-    verdict = "met" if ack["p99"] < 100 else "not met"
-    width = 40
-    scale = max(ack["p99"], base["p99"], 100.0)
-    lines = [
-        "# Benchmark: Slack ack latency",
-        "",
-        f"Command: `{command}`",
-        "",
-        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL; "
-        f"{clients} concurrent clients from a separate process over loopback; every request "
-        "signed; each `block_actions` click changes a goal's visibility (a write and a Home "
-        "publish follow the ack in the same server process).",
-        "",
-        "| endpoint | requests | errors | req/s | p50 ms | p99 ms | max ms |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name, row in rows.items():
-        lines.append(
-            f"| {name} | {row['requests']:.0f} | {row['errors']:.0f} | "
-            f"{row['rps']:.0f} | {row['p50']:.1f} | {row['p99']:.1f} | "
-            f"{row['max']:.1f} |"
-        )
-    lines += [
-        "",
-        f"Goal: `block_actions` ack p99 under 100 ms — **{verdict}** "
-        f"({ack['p99']:.1f} ms; {ack['p99'] / base['p99']:.1f}× the bare `/healthz` "
-        "p99 in the same run).",
-        "",
-        "```",
-        *(
-            f"{name:<14} p99 {'█' * max(1, round(row['p99'] / scale * width))} {row['p99']:.1f} ms"
-            for name, row in rows.items()
-        ),
-        f"{'goal':<14} p99 {'┆' * round(100 / scale * width)} 100 ms",
-        "```",
-        "",
-    ]
-    return "\n".join(lines)
+def start_spy(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
+    """Sample the Coachbot process with py-spy (collapsed stacks, idle frames left out)."""
+    py_spy = str(Path(sys.executable).parent / "py-spy")
+    command = [py_spy, "record", "--pid", str(pid), "--duration", str(round(seconds))]
+    command += ["--rate", "200", "--format", "raw", "--nonblocking", "--output", str(out)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
 
 async def prepare(admin_url: str) -> tuple[str, str, list[tuple[str, int]]]:
@@ -256,67 +327,41 @@ async def prepare(admin_url: str) -> tuple[str, str, list[tuple[str, int]]]:
     return name, url, await goal_ids(url)
 
 
+def profiled(plan: Load, profile: Path | None) -> Path | None:
+    return profile if plan.kind == "block_actions" and plan.rate is not None else None
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=1.0, help="clicks a second per client")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks-ack.md"))
+    parser.add_argument(
+        "--profile", type=Path, help="write py-spy's collapsed stacks of the paced click run here"
+    )
     args = parser.parse_args()
-    name, url, targets = asyncio.run(prepare(args.admin_url))
-    sandbox_port, app_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "COACHBOT_DATABASE_URL": url,
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "COACHBOT_SLACK_API_URL": f"http://127.0.0.1:{sandbox_port}/api/",
-        "COACHBOT_IN_PROCESS_WORKER": "false",
-        "COACHBOT_ENV": "test",
-    }
-    processes = [
-        subprocess.Popen([sys.executable, "-c", SANDBOX, str(sandbox_port), DEMO_TEAM_ID], env=env),
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bot.main:create_app",
-                "--factory",
-                "--port",
-                str(app_port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=ROOT,
-        ),
+    plans = [
+        Load(kind, args.clients, args.seconds, rate)
+        for rate in (None, args.rate)
+        for kind in ("healthz", "block_actions")
     ]
-    try:
-        base = f"http://127.0.0.1:{app_port}"
-        asyncio.run(wait_http(f"http://127.0.0.1:{sandbox_port}/api/auth.test"))
-        asyncio.run(wait_http(f"{base}/readyz"))
-        print(f"Coachbot at {base}, {len(targets)} goals to toggle", flush=True)
-        rows = {
-            kind: measure(base, targets, kind, args.clients, args.seconds)
-            for kind in ("healthz", "block_actions")
-        }
-    finally:
-        for process in reversed(processes):  # the app first, so it never outlives Slack
-            process.terminate()
-            try:
-                process.wait(30)  # the app first finishes the work it acked
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-        asyncio.run(drop_database(args.admin_url, name))
-    command = "python bench/ack.py " + shlex.join(sys.argv[1:])
-    text = report(rows, command.strip(), args.clients)
-    Path(args.out).write_text(text)
-    print(text)
+    name, url, targets = asyncio.run(prepare(args.admin_url))
+    with tempfile.TemporaryDirectory(prefix="coachbot-ack-") as work:
+        stack = Stack(url, Path(work))
+        try:
+            asyncio.run(wait_http(stack.sandbox_url + "auth.test"))
+            asyncio.run(wait_http(f"{stack.base}/readyz"))
+            print(f"Coachbot at {stack.base}, {len(targets)} goals to toggle", flush=True)
+            results = [
+                measure(stack, targets, plan, profiled(plan, args.profile)) for plan in plans
+            ]
+        finally:
+            stack.stop()
+            asyncio.run(drop_database(args.admin_url, name))
+    command = ".venv/bin/python bench/ack.py " + shlex.join(sys.argv[1:])
+    print(write_report(results, command=command.strip(), out=Path(args.out)))
     return 0
 
 
