@@ -347,6 +347,7 @@ def main() -> int:
         for rate in (None, args.rate)
         for kind in ("healthz", "block_actions")
     ]
+    load_at_start = os.getloadavg()[0]
     name, url, targets = asyncio.run(prepare(args.admin_url))
     with tempfile.TemporaryDirectory(prefix="coachbot-ack-") as work:
         stack = Stack(url, Path(work))
@@ -361,7 +362,8 @@ def main() -> int:
             stack.stop()
             asyncio.run(drop_database(args.admin_url, name))
     command = ".venv/bin/python bench/ack.py " + shlex.join(sys.argv[1:])
-    print(write_report(results, command=command.strip(), out=Path(args.out)))
+    loads = (load_at_start, os.getloadavg()[0])
+    print(write_report(results, command=command.strip(), out=Path(args.out), loads=loads))
     return 0
 
 

@@ -58,7 +58,9 @@ class RunResult:
         return text
 
 
-def write_report(results: list[RunResult], *, command: str, out: Path) -> str:
+def write_report(
+    results: list[RunResult], *, command: str, out: Path, loads: tuple[float, float]
+) -> str:
     """Write the Markdown document (and the PNG chart beside it); return the document."""
     chart = out.with_suffix(".png")
     drawn = draw_chart(results, chart)
@@ -72,7 +74,9 @@ def write_report(results: list[RunResult], *, command: str, out: Path) -> str:
             "Coachbot runs as one uvicorn process, the Slack Web API stand-in in a second and "
             "the load generator in a third, all on this machine, over loopback. Every "
             "request is signed; each `block_actions` click changes a goal's visibility, so "
-            "a write and a Home-tab publish follow every ack in the same server process.",
+            "a write and a Home-tab publish follow every ack in the same server process. "
+            f"The machine is shared: its 1-minute load average was {loads[0]:.1f} when the "
+            f"benchmark started and {loads[1]:.1f} when it ended.",
             "",
             *latency_table(results),
             "",
