@@ -221,7 +221,7 @@ async def test_unknown_and_malformed_commands_explain_themselves(
     assert "Can't do that: unknown command 'dance'; type `help` for what you can do." in printed
     assert "Can't do that: nothing is numbered yet; type `home` to see your Home tab." in printed
     assert "click takes a number from the last printout, e.g. `click 3`" in printed
-    assert "there is no [99]; the last printout numbered 1–13" in printed
+    assert "there is no [99]; the last printout numbered 1–14" in printed
     assert "[1] is a button; use `click 1`" in printed
     assert "[7] is a select; use `choose 7 <option>`" in printed
     assert "'nobody' is not an option; choose one of: Only me | Me and my coach | Counts only" in (
