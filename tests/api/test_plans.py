@@ -173,6 +173,7 @@ async def test_export_holds_everything_and_erasure_keeps_only_counts(
     )
     assert erased.json()["erased"] == {
         "goals": 2, "milestones": 2, "progress_updates": 2, "checkin_answers": 0,
+        "review_replies": 0,
         "circle_commitments": 0, "circle_blocks": 0, "nudges": 0, "broadcast_answers": 0,
     }
     member = (

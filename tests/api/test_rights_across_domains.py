@@ -75,6 +75,7 @@ async def test_erasure_blanks_my_words_everywhere_and_keeps_the_counts(
     assert response.status_code == 200, response.text
     assert response.json()["erased"] == {
         "goals": 2, "milestones": 2, "progress_updates": 2, "checkin_answers": 1,
+        "review_replies": 0,
         "circle_commitments": 1, "circle_blocks": 1, "nudges": 1, "broadcast_answers": 1,
     }
     leader_id, other_id = world.leader.id, world.other_leader.id

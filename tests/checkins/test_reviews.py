@@ -190,3 +190,34 @@ async def test_replies_are_relayed_once_each_and_not_after_the_coaching_ended(
     relays = (await session.exec(select(Delivery).where(Delivery.kind == RELAY_KIND))).all()
     assert len(relays) == 3
     assert thread_key(relays[0].intent["thread_id"], "leader") == relays[0].delivery_key
+
+
+async def test_a_members_relayed_replies_are_in_their_export_and_blanked_by_erasure(
+    world: CheckinWorld, client: httpx.AsyncClient, sessions: Sessions, slack: SlackSandbox,
+) -> None:
+    from services.checkins.privacy import erase_checkin_data, export_checkin_data
+
+    await answer_through_api(world, client)
+    await deliver(sessions, slack)
+    parent, _ = coach_thread(slack, world.coach)
+    coach_dm = slack.dm_channel(world.coach.slack_user_id)
+    async with transaction(sessions) as fresh:
+        assert await relay_reply(session=fresh, author=world.coach, channel=coach_dm,
+                                 thread_ts=parent["ts"], ts="20.000001", text="How did it go?")
+    await deliver(sessions, slack)
+    (opener,) = slack.messages(world.leader.slack_user_id)
+    leader_dm = slack.dm_channel(world.leader.slack_user_id)
+    async with transaction(sessions) as fresh:
+        assert await relay_reply(session=fresh, author=world.leader, channel=leader_dm,
+                                 thread_ts=opener["ts"], ts="21.000001", text="Nervous, honestly")
+
+    leader_id = world.leader.id or 0
+    async with transaction(sessions) as fresh:
+        exported = await export_checkin_data(session=fresh, member_id=leader_id)
+        assert [r["text"] for r in exported["review_replies_written"]] == ["Nervous, honestly"]
+        erased = await erase_checkin_data(session=fresh, member_id=leader_id)
+    assert erased["review_replies"] == 1
+    texts = sorted(str(row.intent.get("text")) for row in (await rows(sessions)).values()
+                   if row.kind == RELAY_KIND)
+    # The coach's words stay (they are the coach's); the leader's are gone.
+    assert texts == ["How did it go?", "[erased]"]
