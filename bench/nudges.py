@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shlex
 import statistics
 import sys
@@ -231,7 +232,7 @@ async def main_async(args: argparse.Namespace) -> tuple[list[Run], dict[str, flo
     }
     stand_ins["instant"] = StandIn(latency=0.0, bad_rate=0.0)
     runs: list[Run] = []
-    costs: dict[str, float] = {}
+    costs: dict[str, float] = {"load_start": os.getloadavg()[0]}
     try:
         async with scratch_database(args.database_url) as url:
             engine = create_engine(url, pool_size=20)

@@ -105,13 +105,24 @@ def table_row(r: Run) -> str:
     )
 
 
+def cpu_short(runs: list[Run]) -> str:
+    """A note on runs where even the bare drafter missed the goal: the machine, not the sweep."""
+    short = [r for r in runs if r.baseline > 1.2 * r.ideal]
+    if not short:
+        return ""
+    which = ", ".join(f"{r.label} (baseline {r.baseline / r.ideal:.2f} × ideal)" for r in short)
+    return (f"In {which} even the bare drafter, with no database and no validation, missed "
+            "1.2 × ideal: the CPUs had nothing to spare for the rest of the sweep, so for these "
+            "runs *sweep ÷ baseline* says more about the sweep than *sweep ÷ ideal*.\n")
+
+
 def write_report(runs: list[Run], costs: dict[str, float], args: argparse.Namespace,
                  command: str) -> Path:
     path = ROOT / "docs" / "benchmarks-nudges.md"
     png = png_chart(runs, path.with_suffix(".png"))
     machine = (f"{platform.machine()}, {multiprocessing.cpu_count()} CPUs, "
-               f"Python {platform.python_version()}, load average at the end "
-               f"{os.getloadavg()[0]:.1f}")
+               f"Python {platform.python_version()}, one-minute load average "
+               f"{costs['load_start']:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
     database = ("SQLite, a scratch file" if args.database_url.startswith("sqlite") else
                 f"PostgreSQL at {args.database_url.split('@')[-1].rsplit('/', 1)[0]}, "
                 "a scratch database")
@@ -160,8 +171,9 @@ runs on one event loop, so one process can do at most about
 this machine's CPU allows up to C ≈ {1.2 * args.latency * 1000 / costs["leader_cpu"]:.0f}
 (less while other work shares the CPUs — the stand-in and PostgreSQL run on the same two;
 the load average is in the header). Most of the per-leader CPU is the OpenAI client's own
-request building (`openai._utils._transform`, the largest single item in a cProfile run)
-and response parsing, which the drafter pays on every call.
+request building (`openai._utils._transform`, the largest single item in a cProfile run),
+the strict JSON schema that `chat.completions.parse` builds again from `NudgeDraft` on
+every call, and response parsing: the drafter pays all three on every call.
 
 ## Sweeps
 
@@ -169,6 +181,7 @@ and response parsing, which the drafter pays on every call.
 |{"---|" * 14}
 {rows}
 
+{cpu_short(runs)}
 Tokens are what the stand-in reports (characters ÷ 4, as `usage`); an average prompt is
 {runs[0].prompt_chars:.0f} characters (system and user message). Tokens per nudge count
 every attempt of the nudge, the rejected ones before a retry or fallback included. With
