@@ -88,7 +88,6 @@ class MemberCache:
             self._rows.popitem(last=False)
         return _detached(values)
 
-
     async def confirm(self, session: AsyncSession, member: Member) -> None:
         """Check a cached member against its row, after the ack, in the listener's work.
 
