@@ -117,8 +117,7 @@ def bench_settings(base_url: str, concurrency: int) -> Settings:
 
 def drafter_for(settings: Settings) -> OpenAIDrafter:
     """The drafter `coachbot worker` builds from these settings (no client retries here)."""
-    drafter = create_llm_drafter(settings=settings, concurrency=settings.llm_concurrency,
-                                 timeout_seconds=10.0, max_retries=0)
+    drafter = create_llm_drafter(settings=settings, timeout_seconds=10.0, max_retries=0)
     assert drafter is not None
     return drafter
 

@@ -2,7 +2,9 @@
 
 The OpenAI drafter asks for structured output (`json_schema`) first. Servers that reject it
 (many vLLM, Ollama and llama.cpp builds) are asked again in JSON mode, and the drafter keeps
-using JSON mode from then on. Every attempt, good or bad, produces a `DraftRecord`.
+using JSON mode from then on. Either way the answer is checked the way `chat.completions.parse`
+checks it and validated against `NudgeDraft`. Every attempt, good or bad, produces a
+`DraftRecord`.
 """
 
 from __future__ import annotations
@@ -12,11 +14,17 @@ import logging
 import time
 from enum import StrEnum
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, cast
 
 import openai
 from openai import AsyncOpenAI
-from openai.types.chat import ChatCompletionMessage, ChatCompletionMessageParam
+from openai.lib._parsing import type_to_response_format_param
+from openai.types.chat import (
+    ChatCompletion,
+    ChatCompletionMessage,
+    ChatCompletionMessageParam,
+    completion_create_params,
+)
 from pydantic import BaseModel, ConfigDict
 
 from services.config import Settings
@@ -29,12 +37,19 @@ from services.prompts import render_prompt
 logger = logging.getLogger(__name__)
 
 DATA_FENCE = "leader_data"
-DEFAULT_CONCURRENCY = 4
 DEFAULT_TIMEOUT_SECONDS = 15.0
 DEFAULT_MAX_RETRIES = 1
 DEFAULT_MAX_OUTPUT_TOKENS = 600
 # Local servers such as Ollama ignore the key, but the client refuses to start without one.
 KEYLESS_PLACEHOLDER = "no-key-required"
+
+# The strict JSON schema `chat.completions.parse(response_format=NudgeDraft)` would send,
+# built once: `parse()` builds it again from the model on every call, which cost about a
+# third of the client's CPU per draft.
+STRUCTURED_OUTPUT = cast(
+    completion_create_params.ResponseFormat, type_to_response_format_param(NudgeDraft)
+)
+JSON_MODE: completion_create_params.ResponseFormat = {"type": "json_object"}
 
 
 class DraftMode(StrEnum):
@@ -123,7 +138,7 @@ class OpenAIDrafter:
         *,
         client: AsyncOpenAI,
         model: str,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        concurrency: int,
         deadline_seconds: float = 2 * DEFAULT_TIMEOUT_SECONDS,
         max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
         mode: DraftMode = DraftMode.json_schema,
@@ -171,52 +186,31 @@ class OpenAIDrafter:
     ) -> tuple[NudgeDraft, tuple[int | None, int | None], DraftMode]:
         if self.mode is DraftMode.json_schema:
             try:
-                return await self._complete_with_schema(messages)
+                draft, tokens = await self._ask(messages, mode=DraftMode.json_schema)
+                return draft, tokens, DraftMode.json_schema
             except (openai.BadRequestError, openai.UnprocessableEntityError):
                 logger.info("model server rejected json_schema output; trying JSON mode")
-        draft, tokens = await self._complete_with_json_mode(messages)
+        draft, tokens = await self._ask(messages, mode=DraftMode.json_object)
         # Only a server that answered in JSON mode has shown it supports it; remember that.
         self.mode = DraftMode.json_object
         return draft, tokens, DraftMode.json_object
 
-    async def _complete_with_schema(
-        self, messages: list[ChatCompletionMessageParam]
-    ) -> tuple[NudgeDraft, tuple[int | None, int | None], DraftMode]:
-        completion = await self.client.chat.completions.parse(
-            model=self.model,
-            messages=messages,
-            response_format=NudgeDraft,
-            max_completion_tokens=self.max_output_tokens,
-        )
-        if not completion.choices:
-            raise _Empty("no choices")
-        message = completion.choices[0].message
-        _raise_if_refused(message)
-        if message.parsed is None:
-            raise _Empty("no parsed content")
-        return message.parsed, _usage(completion.usage), DraftMode.json_schema
-
-    async def _complete_with_json_mode(
-        self, messages: list[ChatCompletionMessageParam]
+    async def _ask(
+        self, messages: list[ChatCompletionMessageParam], *, mode: DraftMode
     ) -> tuple[NudgeDraft, tuple[int | None, int | None]]:
+        structured = mode is DraftMode.json_schema
         completion = await self.client.chat.completions.create(
             model=self.model,
             messages=messages,
-            response_format={"type": "json_object"},
+            response_format=STRUCTURED_OUTPUT if structured else JSON_MODE,
             max_completion_tokens=self.max_output_tokens,
         )
-        if not completion.choices:
-            raise _Empty("no choices")
-        choice = completion.choices[0]
-        # The same checks `parse()` makes for structured output.
-        if choice.finish_reason == "length":
-            raise openai.LengthFinishReasonError(completion=completion)
-        if choice.finish_reason == "content_filter":
-            raise openai.ContentFilterFinishReasonError(completion=completion)
-        _raise_if_refused(choice.message)
-        if not choice.message.content:
-            raise _Empty("no content")
-        draft = NudgeDraft.model_validate_json(_strip_code_fence(choice.message.content))
+        content = _answer(completion)
+        if not structured:
+            # Small local models often wrap JSON-mode answers in ```json fences; a server
+            # that enforces the schema does not, and its answer is read as `parse()` reads it.
+            content = _strip_code_fence(content)
+        draft = NudgeDraft.model_validate_json(content)
         return draft, _usage(completion.usage)
 
     async def aclose(self) -> None:
@@ -235,6 +229,21 @@ class OpenAIDrafter:
         await self.aclose()
 
 
+def _answer(completion: ChatCompletion) -> str:
+    """The first choice's content, after the checks `chat.completions.parse` makes."""
+    if not completion.choices:
+        raise _Empty("no choices")
+    choice = completion.choices[0]
+    if choice.finish_reason == "length":
+        raise openai.LengthFinishReasonError(completion=completion)
+    if choice.finish_reason == "content_filter":
+        raise openai.ContentFilterFinishReasonError(completion=completion)
+    _raise_if_refused(choice.message)
+    if not choice.message.content:
+        raise _Empty("no content")
+    return choice.message.content
+
+
 def _raise_if_refused(message: ChatCompletionMessage) -> None:
     if message.refusal:
         raise _Refused("model refused")
@@ -245,7 +254,6 @@ def _usage(usage: object) -> tuple[int | None, int | None]:
 
 
 def _strip_code_fence(content: str) -> str:
-    # Small local models often wrap JSON-mode answers in ```json fences.
     text = content.strip()
     if text.startswith("```") and text.endswith("```"):
         text = text[3:-3].strip()
@@ -278,11 +286,12 @@ def outcome_for(exc: BaseException) -> DraftOutcome:
 def create_llm_drafter(
     *,
     settings: Settings,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = None,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     max_retries: int = DEFAULT_MAX_RETRIES,
 ) -> OpenAIDrafter | None:
-    """The OpenAI drafter for these settings, or None when no LLM is configured (offline only)."""
+    """The OpenAI drafter for these settings, or None when no LLM is configured (offline only);
+    `concurrency` overrides `settings.llm_concurrency`."""
     if not settings.llm_configured:
         return None
     api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
@@ -295,7 +304,7 @@ def create_llm_drafter(
     return OpenAIDrafter(
         client=client,
         model=settings.llm_model,
-        concurrency=concurrency,
+        concurrency=settings.llm_concurrency if concurrency is None else concurrency,
         # A hard stop for the whole attempt, the client's own retries included.
         deadline_seconds=timeout_seconds * (max_retries + 1) + 1.0,
     )

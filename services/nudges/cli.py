@@ -44,7 +44,7 @@ def cmd_nudges(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> int:
         engine = create_engine(settings.database_url)
-        drafter = create_llm_drafter(settings=settings, concurrency=settings.llm_concurrency)
+        drafter = create_llm_drafter(settings=settings)
         try:
             return await draft_command(
                 sessions=create_sessionmaker(engine), member_id=args.member, send=args.send,

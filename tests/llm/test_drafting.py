@@ -17,7 +17,7 @@ from services.llm import (
     create_llm_drafter,
 )
 from services.nudges.drafting import DraftSource, draft_nudge
-from services.nudges.schema import NudgeContext
+from services.nudges.schema import NudgeContext, NudgeDraft
 from services.nudges.validation import validate_draft
 from services.plans.models import GoalStatus
 from tests.llm.conftest import MakeDrafter, llm_settings
@@ -69,7 +69,10 @@ async def test_grounded_answer_is_used_and_recorded(
     [request] = stand_in.chat_requests
     assert request["model"] == MODEL
     assert request["response_format"]["type"] == "json_schema"
-    assert request["response_format"]["json_schema"]["name"] == "NudgeDraft"
+    schema = request["response_format"]["json_schema"]
+    assert (schema["name"], schema["strict"]) == ("NudgeDraft", True)
+    assert schema["schema"]["additionalProperties"] is False
+    assert set(schema["schema"]["required"]) == set(NudgeDraft.model_fields)
     assert request["max_completion_tokens"] == 600
     assert [m["role"] for m in request["messages"]] == ["system", "user"]
 
@@ -172,16 +175,18 @@ async def test_json_mode_fallback_when_the_server_rejects_json_schema(
     assert formats == ["json_schema", "json_object", "json_object"]
 
 
+FENCED = (
+    '```json\n{"text": "Hi Maya, the hand-over notes are three days late. One section today?",'
+    f' "cited_goal_id": {AT_RISK_GOAL}, "cited_milestone_id": null,'
+    ' "rationale": "Overdue.", "suggested_action": "Draft one section."}\n```'
+)
+
+
 async def test_json_mode_accepts_code_fenced_answers(
     stand_in: OpenAIStandIn, make_drafter: MakeDrafter, offline: OfflineDrafter
 ) -> None:
     stand_in.reject_json_schema = True
-    fenced = (
-        '```json\n{"text": "Hi Maya, the hand-over notes are three days late. One section today?",'
-        f' "cited_goal_id": {AT_RISK_GOAL}, "cited_milestone_id": null,'
-        ' "rationale": "Overdue.", "suggested_action": "Draft one section."}\n```'
-    )
-    stand_in.script(answer(fenced))
+    stand_in.script(answer(FENCED))
     outcome = await draft_nudge(context=maya_context(), drafter=make_drafter(), fallback=offline)
     assert outcome is not None and outcome.source is DraftSource.llm
 
@@ -224,6 +229,29 @@ async def test_concurrency_is_bounded(
     assert all(o is not None and o.source is DraftSource.llm for o in outcomes)
     assert len(stand_in.chat_requests) == 12
     assert stand_in.max_in_flight == 3
+
+
+async def test_concurrency_comes_from_the_settings(
+    stand_in: OpenAIStandIn, offline: OfflineDrafter
+) -> None:
+    stand_in.default = delayed(0.05, GROUNDED)
+    settings = llm_settings(stand_in.base_url).model_copy(update={"llm_concurrency": 2})
+    drafter = create_llm_drafter(settings=settings, timeout_seconds=0.5)
+    assert drafter is not None
+    async with drafter:
+        await asyncio.gather(*(draft_nudge(context=maya_context(), drafter=drafter,
+                                           fallback=offline) for _ in range(6)))
+    assert stand_in.max_in_flight == 2
+
+
+async def test_structured_output_is_read_as_sent(
+    stand_in: OpenAIStandIn, make_drafter: MakeDrafter, offline: OfflineDrafter
+) -> None:
+    stand_in.script(answer(FENCED), answer(FENCED))
+    outcome = await draft_nudge(context=maya_context(), drafter=make_drafter(), fallback=offline)
+    # A server that enforces the schema sends bare JSON; anything else is not the answer.
+    assert outcome is not None and outcome.source is DraftSource.offline
+    assert outcome.attempts[0].outcome is DraftOutcome.malformed
 
 
 async def test_stand_in_lists_its_model(make_drafter: MakeDrafter) -> None:
