@@ -27,9 +27,25 @@ from itertools import combinations
 from pathlib import Path
 from statistics import mean
 
-from services.circles import Candidate, MatchSettings, form_circles, utc_offset_minutes
-from services.circles.grouping import plan_sizes
-from services.circles.timezones import offset_spread
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.circles_bounds import (  # noqa: E402
+    Reference,
+    Schedule,
+    pairs_team_bound,
+    render,
+    whole_program_search,
+)
+from services.circles import (  # noqa: E402
+    Candidate,
+    MatchSettings,
+    form_circles,
+    utc_offset_minutes,
+)
+from services.circles.grouping import plan_sizes  # noqa: E402
+from services.circles.timezones import offset_spread  # noqa: E402
 
 TEAMS = ("Sales", "Ops", "Engineering", "Finance", "People")
 LEVELS = ("L1", "L2", "L3")
@@ -56,10 +72,13 @@ class Tally:
     pairs: int = 0
     repeats: int = 0
     same_team: int = 0
+    circles: int = 0
+    team_circles: int = 0  # circles with at least one same-team pair
     unmatched: int = 0
     violations: int = 0
     floor: int = 0
     meetings: dict[str, int] = field(default_factory=dict)
+    rounds: list[Groups] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     cpu_seconds: list[float] = field(default_factory=list)
     note: str = ""
@@ -177,12 +196,17 @@ def tally_round(
         tally.violations += offset_spread(offsets) > SPREAD
         for key in group:
             tally.meetings[key] = tally.meetings.get(key, 0) + len(group) - 1
+        same_team = 0
         for a, b in combinations(group, 2):
             pair = frozenset((a, b))
             tally.pairs += 1
             tally.repeats += pair in met
-            tally.same_team += by_key[a].team == by_key[b].team
+            same_team += by_key[a].team == by_key[b].team
             met.add(pair)
+        tally.same_team += same_team
+        tally.circles += 1
+        tally.team_circles += same_team > 0
+    tally.rounds.append(groups)
 
 
 def reachable_counts(rows: Sequence[tuple[str, str, str, str]], rounds: int) -> dict[str, int]:
@@ -271,7 +295,12 @@ Results = list[tuple[int, int, list[Tally]]]
 
 
 def markdown(
-    results: Results, command: str, rounds: int, chart: str, load: tuple[float, float]
+    results: Results,
+    command: str,
+    rounds: int,
+    chart: str,
+    load: tuple[float, float],
+    references: list[Reference],
 ) -> str:
     lines = [
         "# Peer-circle matcher benchmark",
@@ -285,22 +314,25 @@ def markdown(
         "## Results",
         "",
         "| people | size | method | pairs | repeat pairs | floor | repeat rate | floor rate "
-        "| same-team rate | unmatched person-rounds | window violations "
+        "| same-team rate | circles | circles with a same-team pair "
+        "| unmatched person-rounds | window violations "
         "| CPU s/round mean | CPU s/round max | wall s/round mean |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for count, size, tallies in results:
         for t in tallies:
             if t.note:
-                lines.append(f"| {count} | {size} | {t.method} | {t.note} |" + " |" * 10)
+                lines.append(f"| {count} | {size} | {t.method} | {t.note} |" + " |" * 12)
                 continue
             lines.append(
                 f"| {count} | {size} | {t.method} | {t.pairs} | {t.repeats} | {t.floor} | "
                 f"{rate(t.repeats, t.pairs)} | {rate(t.floor, t.pairs)} | "
-                f"{rate(t.same_team, t.pairs)} | {t.unmatched} | {t.violations} | "
+                f"{rate(t.same_team, t.pairs)} | {t.circles} | "
+                f"{rate(t.team_circles, t.circles)} | {t.unmatched} | {t.violations} | "
                 f"{mean(t.cpu_seconds):.3f} | {max(t.cpu_seconds):.3f} | {mean(t.seconds):.3f} |"
             )
-    lines += ["", chart, "", "## Reading the results", "", *findings(results), "", FLOOR_NOTE, ""]
+    lines += ["", chart, "", "## Reading the results", "", *findings(results), ""]
+    lines += [*render(references), FLOOR_NOTE, ""]
     return "\n".join(lines)
 
 
@@ -314,8 +346,9 @@ def findings(results: Results) -> list[str]:
         where = "at the floor" if gap == 0 else f"{gap} above the floor of {ours.floor}"
         line = (
             f"- {count} people in groups of {size}: coachbot made {ours.repeats} repeat pairs "
-            f"({where}), {rate(ours.same_team, ours.pairs)} same-team pairs, left nobody out "
-            f"and used at most {max(ours.cpu_seconds):.2f} CPU s a round."
+            f"({where}), {rate(ours.same_team, ours.pairs)} same-team pairs "
+            f"({rate(ours.team_circles, ours.circles)} of its {ours.circles} circles hold one), "
+            f"left nobody out and used at most {max(ours.cpu_seconds):.2f} CPU s a round."
             if ours.unmatched == 0
             else f"- {count}/{size}: coachbot left {ours.unmatched} person-rounds out."
         )
@@ -323,8 +356,9 @@ def findings(results: Results) -> list[str]:
             if name in by_name:
                 other = by_name[name]
                 line += (
-                    f" {name}: {rate(other.same_team, other.pairs)} same-team, "
-                    f"{other.unmatched} person-rounds left out, {other.pairs} meetings "
+                    f" {name}: {rate(other.same_team, other.pairs)} same-team pairs "
+                    f"({rate(other.team_circles, other.circles)} of {other.circles} circles), "
+                    f"{other.unmatched} person-rounds left out, {other.pairs} pairs "
                     f"to coachbot's {ours.pairs}."
                 )
         notes.append(line)
@@ -379,6 +413,46 @@ it ignores that the people someone could meet may all be needed by others too (a
 timezone cluster too small for its share of rounds)."""
 
 
+def whole_program_references(results: Results, rounds: int, seconds: int) -> list[Reference]:
+    """Small rosters only: a proven same-team minimum for pairs, a schedule search for fours."""
+    references: list[Reference] = []
+    for count, size, tallies in results if seconds else []:
+        ours = next(t for t in tallies if t.method == "coachbot")
+        if count > 100 or ours.note or ours.unmatched or ours.repeats == 0:
+            continue
+        rows = synthetic_roster(count)
+        dates = [FIRST_ROUND + timedelta(weeks=week) for week in range(rounds)]
+        schedule = Schedule(
+            teams=[row[1] for row in rows],
+            offsets=[[p.utc_offset_minutes for p in candidates_on(rows, day)] for day in dates],
+            spread=SPREAD,
+        )
+        matcher = f"{ours.repeats} repeats, {ours.same_team} same-team pairs"
+        if size == 2:
+            print(f"  {count} in pairs: whole-program integer program", file=sys.stderr)
+            bound = pairs_team_bound(schedule, repeats_cap=ours.repeats, seconds=seconds)
+            found = "none found" if bound.best_found is None else f"best found {bound.best_found}"
+            proof = "optimal" if bound.optimal else f"proven minimum {bound.proven_minimum}"
+            finding = (
+                f"with everyone placed and at most {ours.repeats} repeats: {found}, {proof} "
+                f"same-team pairs ({rate(bound.proven_minimum, ours.pairs)} of "
+                f"{ours.pairs}; CBC, {seconds} s)"
+            )
+        else:
+            print(f"  {count} in groups of {size}: whole-program search", file=sys.stderr)
+            index = {row[0]: position for position, row in enumerate(rows)}
+            schedule_rounds = [[[index[k] for k in g] for g in groups] for groups in ours.rounds]
+            moves = 2_000 * count * rounds
+            found_schedule = whole_program_search(schedule, schedule_rounds, moves=moves)
+            finding = (
+                f"same group sizes, annealed from coachbot's schedule ({moves:,} swaps): "
+                f"{found_schedule.repeats} repeats, {found_schedule.same_team} same-team pairs "
+                "(a schedule that exists, not a bound)"
+            )
+        references.append(Reference(count, size, matcher, finding))
+    return references
+
+
 def draw_chart(results: Results, path: Path) -> str:
     try:
         import matplotlib
@@ -426,6 +500,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=[], help="configs as PEOPLE/SIZE, e.g. 1000/2")
     parser.add_argument("--colette-max", type=int, default=COLETTE_MAX_PEOPLE)
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks-circles.md"))
+    parser.add_argument(
+        "--bounds",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="also run the whole-program references, giving each solve this many seconds",
+    )
     args = parser.parse_args(argv)
     configs = [tuple(map(int, c.split("/"))) for c in args.only] or list(CONFIGS)
     results: Results = []
@@ -434,10 +515,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{count} people in groups of {size}", file=sys.stderr, flush=True)
         methods = methods_for(count, size, args.colette_max)
         results.append((count, size, run_config(count, size, args.rounds, methods)))
+    references = whole_program_references(results, args.rounds, args.bounds)
     chart = draw_chart(results, args.out.with_suffix(".png"))
     command = shlex.join([".venv/bin/python", "bench/circles.py", *(argv or sys.argv[1:])])
     load = (load_at_start, os.getloadavg()[0])
-    args.out.write_text(markdown(results, command, args.rounds, chart, load))
+    args.out.write_text(markdown(results, command, args.rounds, chart, load, references))
     print(args.out.read_text())
     return 0
 
