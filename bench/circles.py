@@ -60,6 +60,7 @@ REGIONS = {  # region: (share of the roster, its timezones)
 FIRST_ROUND = date(2026, 1, 5)  # weekly rounds from here cross the US daylight-saving switch
 SPREAD = 6 * 60
 CONFIGS = ((24, 2), (25, 2), (60, 2), (1000, 2), (24, 4), (25, 4), (60, 4), (1000, 4))
+OTHER_ROSTERS_MAX_PEOPLE = 60
 COLETTE_MAX_PEOPLE = 1000  # its model has n²/2 binary variables: 500,500 at 1,000 people
 
 Groups = list[list[str]]
@@ -237,8 +238,10 @@ def repeat_floor(meetings: dict[str, int], reachable: dict[str, int]) -> int:
     return math.ceil(excess / 2)
 
 
-def run_config(count: int, size: int, rounds: int, methods: dict[str, Method | str]) -> list[Tally]:
-    rows = synthetic_roster(count)
+def run_config(
+    count: int, size: int, rounds: int, methods: dict[str, Method | str], roster_seed: int = 7
+) -> list[Tally]:
+    rows = synthetic_roster(count, roster_seed)
     reachable = reachable_counts(rows, rounds)
     tallies = []
     for name, method in methods.items():
@@ -300,7 +303,7 @@ def markdown(
     rounds: int,
     chart: str,
     load: tuple[float, float],
-    references: list[Reference],
+    sections: list[str],
 ) -> str:
     lines = [
         "# Peer-circle matcher benchmark",
@@ -332,7 +335,7 @@ def markdown(
                 f"{mean(t.cpu_seconds):.3f} | {max(t.cpu_seconds):.3f} | {mean(t.seconds):.3f} |"
             )
     lines += ["", chart, "", "## Reading the results", "", *findings(results), ""]
-    lines += [*render(references), FLOOR_NOTE, ""]
+    lines += [*sections, FLOOR_NOTE, ""]
     return "\n".join(lines)
 
 
@@ -411,6 +414,43 @@ meetings, so a method that leaves people out has a lower floor; the "pairs" colu
 how many meetings each method actually made. It is a lower bound, not always reachable: \
 it ignores that the people someone could meet may all be needed by others too (a \
 timezone cluster too small for its share of rounds)."""
+
+
+def other_rosters(configs: list[tuple[int, int]], rounds: int, seeds: list[int]) -> list[str]:
+    """One roster can flatter or wrong a method; these sum each small config over several."""
+    if not seeds:
+        return []
+    lines = [
+        "## More rosters",
+        "",
+        f"The small configurations again on rosters drawn the same way with seeds "
+        f"{', '.join(map(str, seeds))} (the results above use seed 7), summed over the rosters.",
+        "",
+        "| people | size | method | repeats above the floor, per roster | same-team rate "
+        "| circles with a same-team pair | unmatched person-rounds |",
+        "|---:|---:|---|---|---:|---:|---:|",
+    ]
+    for count, size in configs:
+        if count > OTHER_ROSTERS_MAX_PEOPLE:
+            continue
+        print(f"{count} people in groups of {size}, more rosters", file=sys.stderr, flush=True)
+        methods: dict[str, Method | str] = {"coachbot": coachbot}
+        if size == 2:
+            for name, drop_cost in (("colette", None), ("colette-keep", KEEP_EVERYONE)):
+                methods[name] = colette_method(drop_cost=drop_cost)
+        runs = [run_config(count, size, rounds, methods, roster_seed=seed) for seed in seeds]
+        for name in methods:
+            tallies = [t for tallies in runs for t in tallies if t.method == name and not t.note]
+            if len(tallies) < len(seeds):
+                continue
+            gaps = [t.repeats - t.floor for t in tallies]
+            lines.append(
+                f"| {count} | {size} | {name} | {', '.join(map(str, gaps))} (total {sum(gaps)}) | "
+                f"{rate(sum(t.same_team for t in tallies), sum(t.pairs for t in tallies))} | "
+                f"{rate(sum(t.team_circles for t in tallies), sum(t.circles for t in tallies))} | "
+                f"{sum(t.unmatched for t in tallies)} |"
+            )
+    return [*lines, ""]
 
 
 def whole_program_references(results: Results, rounds: int, seconds: int) -> list[Reference]:
@@ -507,6 +547,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="SECONDS",
         help="also run the whole-program references, giving each solve this many seconds",
     )
+    parser.add_argument(
+        "--roster-seeds",
+        type=lambda text: [int(seed) for seed in text.split(",")],
+        default=[],
+        help="also sum the small configs over rosters drawn with these seeds, e.g. 7,8,9",
+    )
     args = parser.parse_args(argv)
     configs = [tuple(map(int, c.split("/"))) for c in args.only] or list(CONFIGS)
     results: Results = []
@@ -516,10 +562,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         methods = methods_for(count, size, args.colette_max)
         results.append((count, size, run_config(count, size, args.rounds, methods)))
     references = whole_program_references(results, args.rounds, args.bounds)
+    more = other_rosters(configs, args.rounds, args.roster_seeds)
     chart = draw_chart(results, args.out.with_suffix(".png"))
     command = shlex.join([".venv/bin/python", "bench/circles.py", *(argv or sys.argv[1:])])
     load = (load_at_start, os.getloadavg()[0])
-    args.out.write_text(markdown(results, command, args.rounds, chart, load, references))
+    page = markdown(results, command, args.rounds, chart, load, [*more, *render(references)])
+    args.out.write_text(page)
     print(args.out.read_text())
     return 0
 
