@@ -9,6 +9,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 GOAL_MS = 100.0
+# Measured with `--profile` (py-spy at 200 Hz on the Coachbot process during a paced click
+# run) and /proc CPU times, on this machine; kept as text, since they move with the code.
+WHERE_THE_TIME_GOES = (
+    "## Where the time goes",
+    "",
+    "- Coachbot spends about 23–28 ms of CPU per click, the ack and the work after it "
+    "together; the Slack stand-in about 10 ms more per Home publish (it checks every view "
+    "with slack_sdk's models, as Slack would), PostgreSQL more again. At 50 clicks a second "
+    "that is more than the one event loop has, so in the paced runs the Home publishes fall "
+    "behind (the table above) and every ack is answered by a loop that is busy with them: "
+    "whether its p99 stays under 100 ms depends on what else the two cores are running.",
+    "- Of Coachbot's on-CPU samples in a paced click run: the HTTP request up to the ack "
+    "about 16% (Bolt's dispatch 9% of it); after the ack, rendering the Home tab about 31% "
+    "(the ten or so queries of `services.home.home_for` nearly all of it), opening the unit "
+    "of work 12% (connection checkout with its pre-ping, the delivery record, the member "
+    "check), the goal update 7%; the rest is asyncpg and event-loop plumbing.",
+    "- So the next steps are in the work, not the ack: a cheaper Home render (fewer "
+    "queries), folding together the Home publishes of a member who clicks faster than "
+    "they render, or publishing Home tabs from the worker process.",
+)
 # The same benchmark before the ack stopped touching the database (docs history).
 BEFORE = (
     "Before this change (closed loop only, same machine): `/healthz` p99 131.5 ms, "
@@ -124,6 +144,8 @@ def write_report(
             "of work, checked for the limits its content decides (the full Block Kit "
             "validation runs in the builders' tests) and published after the commit, over "
             "one shared HTTP session, outside the gate.",
+            "",
+            *WHERE_THE_TIME_GOES,
             "",
             BEFORE,
             "",
