@@ -59,18 +59,27 @@ class DraftMode(StrEnum):
 
 
 class DraftOutcome(StrEnum):
+    """How one drafting attempt ended."""
+
     ok = "ok"
-    invalid = "invalid"
-    refusal = "refusal"
-    malformed = "malformed"
+    # The model answered, but not with a usable draft.
+    refusal = "refusal"  # declined, or stopped by a content filter
+    malformed = "malformed"  # no JSON, or not a NudgeDraft
+    truncated = "truncated"  # cut off at the output token limit
+    # The draft failed validation (services/nudges/validation.py, ProblemKind).
+    ungrounded = "ungrounded"
+    names_other_person = "names_other_person"
+    unsafe = "unsafe"
     too_long = "too_long"
+    too_short = "too_short"
+    # No answer.
     timeout = "timeout"
     rate_limited = "rate_limited"
     server_error = "server_error"
     connection_error = "connection_error"
-    rejected = "rejected"
-    error = "error"
-    nothing_to_cite = "nothing_to_cite"
+    rejected = "rejected"  # any other 4xx: a bad key, an unknown model
+    error = "error"  # the drafter itself failed
+    nothing_to_cite = "nothing_to_cite"  # the offline drafter: no open goal
 
 
 class DraftRecord(BaseModel):
@@ -162,7 +171,10 @@ class OpenAIDrafter:
             problems: tuple[str, ...] = ()
             try:
                 async with asyncio.timeout(self.deadline_seconds):
-                    draft, tokens, mode = await self._complete(messages)
+                    completion, mode = await self._complete(messages)
+                # An answer costs its tokens whether or not it can be used.
+                tokens = _usage(completion.usage)
+                draft: NudgeDraft | None = _read_draft(completion, mode=mode)
                 outcome = DraftOutcome.ok
             except (openai.OpenAIError, ValueError, TimeoutError, _Refused, _Empty) as exc:
                 draft, outcome = None, outcome_for(exc)
@@ -183,35 +195,26 @@ class OpenAIDrafter:
 
     async def _complete(
         self, messages: list[ChatCompletionMessageParam]
-    ) -> tuple[NudgeDraft, tuple[int | None, int | None], DraftMode]:
+    ) -> tuple[ChatCompletion, DraftMode]:
         if self.mode is DraftMode.json_schema:
             try:
-                draft, tokens = await self._ask(messages, mode=DraftMode.json_schema)
-                return draft, tokens, DraftMode.json_schema
+                return await self._ask(messages, mode=DraftMode.json_schema), DraftMode.json_schema
             except (openai.BadRequestError, openai.UnprocessableEntityError):
                 logger.info("model server rejected json_schema output; trying JSON mode")
-        draft, tokens = await self._ask(messages, mode=DraftMode.json_object)
+        completion = await self._ask(messages, mode=DraftMode.json_object)
         # Only a server that answered in JSON mode has shown it supports it; remember that.
         self.mode = DraftMode.json_object
-        return draft, tokens, DraftMode.json_object
+        return completion, DraftMode.json_object
 
     async def _ask(
         self, messages: list[ChatCompletionMessageParam], *, mode: DraftMode
-    ) -> tuple[NudgeDraft, tuple[int | None, int | None]]:
-        structured = mode is DraftMode.json_schema
-        completion = await self.client.chat.completions.create(
+    ) -> ChatCompletion:
+        return await self.client.chat.completions.create(
             model=self.model,
             messages=messages,
-            response_format=STRUCTURED_OUTPUT if structured else JSON_MODE,
+            response_format=STRUCTURED_OUTPUT if mode is DraftMode.json_schema else JSON_MODE,
             max_completion_tokens=self.max_output_tokens,
         )
-        content = _answer(completion)
-        if not structured:
-            # Small local models often wrap JSON-mode answers in ```json fences; a server
-            # that enforces the schema does not, and its answer is read as `parse()` reads it.
-            content = _strip_code_fence(content)
-        draft = NudgeDraft.model_validate_json(content)
-        return draft, _usage(completion.usage)
 
     async def aclose(self) -> None:
         """Close the HTTP client and its connections."""
@@ -227,6 +230,16 @@ class OpenAIDrafter:
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _read_draft(completion: ChatCompletion, *, mode: DraftMode) -> NudgeDraft:
+    """The draft in the first choice, read as `chat.completions.parse` reads it."""
+    content = _answer(completion)
+    if mode is DraftMode.json_object:
+        # Small local models often wrap JSON-mode answers in ```json fences; a server that
+        # enforces the schema does not, and its answer is taken as it is.
+        content = _strip_code_fence(content)
+    return NudgeDraft.model_validate_json(content)
 
 
 def _answer(completion: ChatCompletion) -> str:
@@ -273,7 +286,7 @@ def outcome_for(exc: BaseException) -> DraftOutcome:
         (openai.RateLimitError, DraftOutcome.rate_limited),
         (openai.InternalServerError, DraftOutcome.server_error),
         (openai.APIStatusError, DraftOutcome.rejected),
-        (openai.LengthFinishReasonError, DraftOutcome.too_long),
+        (openai.LengthFinishReasonError, DraftOutcome.truncated),
         ((openai.ContentFilterFinishReasonError, _Refused), DraftOutcome.refusal),
         ((ValueError, _Empty), DraftOutcome.malformed),
     )

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.config import Settings
 from services.db import create_engine, create_sessionmaker, transaction, utcnow
 from services.llm import NudgeDrafter, OfflineDrafter, create_llm_drafter
-from services.nudges.drafting import NudgeOutcome
+from services.nudges.drafting import DraftedNudge
 from services.nudges.jobs import draft_for
 from services.nudges.models import Nudge, NudgeStatus
 from services.nudges.recording import record_nudge
@@ -77,33 +77,34 @@ async def draft_command(
     if target is None:
         print(f"error: no nudge for {member.name}: {reason}", file=out)
         return 1
-    outcome = await draft_for(sessions=sessions, target=target, now=now, drafter=drafter,
+    drafted = await draft_for(sessions=sessions, target=target, now=now, drafter=drafter,
                               fallback=OfflineDrafter())
-    if outcome is None:
+    if drafted is None:
         print(f"error: no nudge for {member.name}: no open goal to ground one in", file=out)
         return 1
-    print(describe(member=member, target=target, outcome=outcome), file=out)
+    print(describe(member=member, target=target, drafted=drafted), file=out)
     if not send:
         print("\nNot sent (add --send to send it or queue it for the coach).", file=out)
         return 0
     async with transaction(sessions) as session:
         nudge = await record_nudge(
-            session=session, target=target, outcome=outcome,
+            session=session, target=target, drafted=drafted,
             dedupe_key=f"nudge:{member_id}:manual:{now.isoformat()}", now=now,
         )
     print("\n" + dispatched(nudge, target, member), file=out)
     return 0 if nudge is not None else 1
 
 
-def describe(*, member: Member, target: DueLeader, outcome: NudgeOutcome) -> str:
+def describe(*, member: Member, target: DueLeader, drafted: DraftedNudge) -> str:
     """The draft and where it came from, as plain text for a terminal."""
-    draft = outcome.draft
+    draft = drafted.draft
     lines = [
         f"Nudge for {member.name} (member {member.id}), cohort {target.cohort_id}, "
         f"mode {target.mode.value}",
-        f"Source: {outcome.source.value} (model {outcome.model}, prompt {outcome.prompt_version})",
+        f"Source: {drafted.source.value} (model {drafted.model}, prompt {drafted.prompt_version})",
+        f"Outcome: {drafted.outcome.value}",
     ]
-    for number, attempt in enumerate(outcome.attempts, start=1):
+    for number, attempt in enumerate(drafted.attempts, start=1):
         tokens = (f", {attempt.tokens_in} tokens in, {attempt.tokens_out} out"
                   if attempt.tokens_in is not None else "")
         lines.append(f"Attempt {number}: {attempt.model} {attempt.outcome.value}"

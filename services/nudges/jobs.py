@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.db import transaction
 from services.llm import NudgeDrafter, OfflineDrafter
-from services.nudges.drafting import NudgeOutcome, draft_nudge
+from services.nudges.drafting import DraftedNudge, draft_nudge
 from services.nudges.recording import (
     NewNudge,
     audience_for,
@@ -75,10 +75,10 @@ async def nudge_tick(
 
     async def one(target: DueLeader, context: NudgeContext) -> None:
         try:
-            outcome = await draft_nudge(context=context, drafter=drafter, fallback=offline)
-            if outcome is not None:
+            drafted = await draft_nudge(context=context, drafter=drafter, fallback=offline)
+            if drafted is not None:
                 key = scheduled_key(member_id=target.member_id, local_date=target.local_date)
-                recorder.queue.put_nowait(NewNudge(target, outcome, key))
+                recorder.queue.put_nowait(NewNudge(target, drafted, key))
         except Exception:
             logger.exception("nudge for member %s failed", target.member_id)
         finally:
@@ -184,7 +184,7 @@ async def draft_for(
     drafter: NudgeDrafter | None,
     fallback: OfflineDrafter,
     names: Mapping[int, str] | None = None,
-) -> NudgeOutcome | None:
+) -> DraftedNudge | None:
     """Read the leader's context in a short transaction, then draft outside any."""
     async with transaction(sessions) as session:
         member = await session.get(Member, target.member_id)
@@ -206,16 +206,16 @@ async def nudge_leader(
     fallback: OfflineDrafter,
     dedupe_key: str,
     names: Mapping[int, str] | None = None,
-) -> tuple[int, NudgeOutcome] | None:
-    """Draft one leader's nudge and record it; the nudge id and outcome, or None."""
-    outcome = await draft_for(sessions=sessions, target=target, now=now, drafter=drafter,
+) -> tuple[int, DraftedNudge] | None:
+    """Draft one leader's nudge and record it; the nudge id and the draft, or None."""
+    drafted = await draft_for(sessions=sessions, target=target, now=now, drafter=drafter,
                               fallback=fallback, names=names)
-    if outcome is None:
+    if drafted is None:
         return None
     async with transaction(sessions) as session:
         nudge = await record_nudge(
-            session=session, target=target, outcome=outcome, dedupe_key=dedupe_key, now=now
+            session=session, target=target, drafted=drafted, dedupe_key=dedupe_key, now=now
         )
     if nudge is None:
         return None
-    return nudge.id or 0, outcome
+    return nudge.id or 0, drafted

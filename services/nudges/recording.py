@@ -24,7 +24,7 @@ from services.auth.models import Role
 from services.auth.service import Actor
 from services.delivery.service import NewDelivery, enqueue_many
 from services.nudges.context import Audience
-from services.nudges.drafting import NudgeOutcome
+from services.nudges.drafting import DraftedNudge
 from services.nudges.models import Nudge, NudgeStatus
 from services.nudges.timing import DueLeader
 from services.people.models import NudgeMode
@@ -41,7 +41,7 @@ class NewNudge:
     """A validated draft for one due leader, and the key that makes it happen once."""
 
     target: DueLeader
-    outcome: NudgeOutcome
+    drafted: DraftedNudge
     dedupe_key: str
 
 
@@ -61,7 +61,7 @@ def _sum(values: list[int | None]) -> int | None:
 
 
 def _row(new: NewNudge, now: datetime) -> dict[str, Any]:
-    draft, outcome, target = new.outcome.draft, new.outcome, new.target
+    draft, drafted, target = new.drafted.draft, new.drafted, new.target
     sending = target.mode is NudgeMode.auto
     return {
         "workspace_id": target.workspace_id,
@@ -73,14 +73,17 @@ def _row(new: NewNudge, now: datetime) -> dict[str, Any]:
         "text": draft.text.strip(),
         "rationale": draft.rationale.strip() or None,
         "suggested_action": draft.suggested_action.strip() or None,
-        "source": outcome.source.value,
-        "model": outcome.model,
-        "prompt_version": outcome.prompt_version,
+        "source": drafted.source.value,
+        "model": drafted.model,
+        "prompt_version": drafted.prompt_version,
+        "outcome": drafted.outcome.value,
+        "llm_model": drafted.llm_model,
         # What the nudge cost: every attempt, the failed LLM tries before a fallback included.
-        "tokens_in": _sum([a.tokens_in for a in outcome.attempts]),
-        "tokens_out": _sum([a.tokens_out for a in outcome.attempts]),
-        "latency_ms": sum(a.latency_ms for a in outcome.attempts),
-        "attempts": max(len(outcome.attempts), 1),
+        "tokens_in": _sum([a.tokens_in for a in drafted.attempts]),
+        "tokens_out": _sum([a.tokens_out for a in drafted.attempts]),
+        "latency_ms": sum(a.latency_ms for a in drafted.attempts),
+        "attempts": max(len(drafted.attempts), 1),
+        "attempt_log": drafted.attempt_log(),
         "status": (NudgeStatus.sent if sending else NudgeStatus.draft).value,
         "sent_at": now if sending else None,
         "local_date": target.local_date,
@@ -131,13 +134,13 @@ async def record_nudge(
     *,
     session: AsyncSession,
     target: DueLeader,
-    outcome: NudgeOutcome,
+    drafted: DraftedNudge,
     dedupe_key: str,
     now: datetime,
 ) -> Nudge | None:
     """Store one validated draft and send or queue it; None if its key was already used."""
     made = await record_nudges(
-        session=session, nudges=[NewNudge(target, outcome, dedupe_key)], now=now
+        session=session, nudges=[NewNudge(target, drafted, dedupe_key)], now=now
     )
     return made[0] if made else None
 

@@ -22,6 +22,7 @@ from services.nudges.models import (
     Nudge,
     NudgeFeedback,
     NudgeMetrics,
+    NudgeOutcome,
     NudgePublic,
     NudgeStatus,
 )
@@ -70,7 +71,8 @@ async def _metrics_cohort(*, session: AsyncSession, actor: Actor, cohort_id: int
 
 
 async def nudge_metrics(*, session: AsyncSession, actor: Actor, cohort_id: int) -> NudgeMetrics:
-    """A cohort's nudge counts, helpfulness, tokens and latency; suppressed below k leaders."""
+    """A cohort's nudge counts (by status, source, outcome and feedback), helpfulness, tokens
+    and latency; suppressed below k leaders."""
     cohort = await _metrics_cohort(session=session, actor=actor, cohort_id=cohort_id)
     in_cohort = Nudge.cohort_id == cohort_id
     leaders = int((await session.exec(
@@ -87,6 +89,9 @@ async def nudge_metrics(*, session: AsyncSession, actor: Actor, cohort_id: int) 
         .where(in_cohort)
         .group_by(col(Nudge.status), col(Nudge.source), col(Nudge.feedback))
     )).all()
+    outcomes = (await session.exec(
+        select(col(Nudge.outcome), func.count()).where(in_cohort).group_by(col(Nudge.outcome))
+    )).all()
     reviewed, edited, tokens_in, tokens_out = (await session.exec(
         select(func.count(col(Nudge.reviewer_id)), func.count(col(Nudge.original_text)),
                func.sum(col(Nudge.tokens_in)), func.sum(col(Nudge.tokens_out)))
@@ -94,13 +99,13 @@ async def nudge_metrics(*, session: AsyncSession, actor: Actor, cohort_id: int) 
     )).one()
     by_status: Counter[str] = Counter({s.value: 0 for s in NudgeStatus})
     by_source: Counter[str] = Counter()
-    feedback: Counter[str] = Counter({f.value: 0 for f in NudgeFeedback} | {"none": 0})
+    by_feedback: Counter[str] = Counter({f.value: 0 for f in NudgeFeedback} | {"none": 0})
     for status, source, given, count in groups:
         by_status[NudgeStatus(status).value] += count
         by_source[source] += count
-        feedback[NudgeFeedback(given).value if given else "none"] += count
+        by_feedback[NudgeFeedback(given).value if given else "none"] += count
     nudges = sum(by_source.values())
-    rated = feedback[NudgeFeedback.helpful.value] + feedback[NudgeFeedback.not_helpful.value]
+    rated = by_feedback[NudgeFeedback.helpful.value] + by_feedback[NudgeFeedback.not_helpful.value]
     latencies = [ms for ms in (await session.exec(
         select(col(Nudge.latency_ms)).where(in_cohort, col(Nudge.latency_ms).is_not(None))
     )).all() if ms is not None]
@@ -112,8 +117,10 @@ async def nudge_metrics(*, session: AsyncSession, actor: Actor, cohort_id: int) 
         nudges=nudges,
         by_status=dict(by_status),
         by_source=dict(by_source),
-        by_feedback=dict(feedback),
-        helpful_rate=feedback[NudgeFeedback.helpful.value] / rated if rated else None,
+        # Only the outcomes that occurred: most fallbacks are rare.
+        by_outcome={NudgeOutcome(outcome).value: count for outcome, count in sorted(outcomes)},
+        by_feedback=dict(by_feedback),
+        helpful_rate=by_feedback[NudgeFeedback.helpful.value] / rated if rated else None,
         reviewed=reviewed,
         edited=edited,
         # Per nudge made, failed model attempts before an offline fallback included.

@@ -6,6 +6,8 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
 
 from services.nudges.schema import NudgeContext, NudgeDraft
 
@@ -26,26 +28,53 @@ URL = re.compile(
 )
 
 
+class ProblemKind(StrEnum):
+    """Why a draft may not be used, most serious first (a draft's outcome names the first)."""
+
+    ungrounded = "ungrounded"  # cites no open goal or milestone of this leader's
+    names_other_person = "names_other_person"
+    unsafe = "unsafe"  # a mention, link, address or control character
+    too_long = "too_long"
+    too_short = "too_short"
+
+
+class Problem(NamedTuple):
+    kind: ProblemKind
+    # Names the rule, never the matched text: problems are logged and stored.
+    message: str
+
+
 def validate_draft(*, draft: NudgeDraft, context: NudgeContext) -> list[str]:
     """Every reason this draft may not be used; an empty list means it is grounded and safe."""
-    problems = _citation_problems(draft=draft, context=context)
+    return [problem.message for problem in draft_problems(draft=draft, context=context)]
+
+
+def draft_problems(*, draft: NudgeDraft, context: NudgeContext) -> list[Problem]:
+    """`validate_draft`'s reasons, each with its kind."""
+    problems = [Problem(ProblemKind.ungrounded, message)
+                for message in _citation_problems(draft=draft, context=context)]
     text = draft.text.strip()
     if len(text) < MIN_TEXT_CHARS:
-        problems.append(f"text is shorter than {MIN_TEXT_CHARS} characters")
+        problems.append(Problem(ProblemKind.too_short,
+                                f"text is shorter than {MIN_TEXT_CHARS} characters"))
     if len(text) > MAX_TEXT_CHARS:
-        problems.append(f"text is longer than {MAX_TEXT_CHARS} characters")
+        problems.append(Problem(ProblemKind.too_long,
+                                f"text is longer than {MAX_TEXT_CHARS} characters"))
     if not draft.suggested_action.strip():
-        problems.append("suggested action is empty")
+        problems.append(Problem(ProblemKind.too_short, "suggested action is empty"))
     if len(draft.suggested_action) > MAX_ACTION_CHARS:
-        problems.append(f"suggested action is longer than {MAX_ACTION_CHARS} characters")
+        problems.append(Problem(ProblemKind.too_long,
+                                f"suggested action is longer than {MAX_ACTION_CHARS} characters"))
     if len(draft.rationale) > MAX_RATIONALE_CHARS:
-        problems.append(f"rationale is longer than {MAX_RATIONALE_CHARS} characters")
+        problems.append(Problem(ProblemKind.too_long,
+                                f"rationale is longer than {MAX_RATIONALE_CHARS} characters"))
     for field, value in (
         ("text", draft.text),
         ("suggested action", draft.suggested_action),
         ("rationale", draft.rationale),
     ):
-        problems.extend(f"{field} {p}" for p in content_problems(text=value, context=context))
+        problems.extend(Problem(p.kind, f"{field} {p.message}")
+                        for p in text_problems(text=value, context=context))
     return problems
 
 
@@ -69,22 +98,27 @@ def _citation_problems(*, draft: NudgeDraft, context: NudgeContext) -> list[str]
 
 def content_problems(*, text: str, context: NudgeContext) -> list[str]:
     """What in this text must never reach Slack: mentions, links, addresses, other people."""
-    # Problems name the rule, never the matched text: they are logged and stored.
-    problems = []
+    return [problem.message for problem in text_problems(text=text, context=context)]
+
+
+def text_problems(*, text: str, context: NudgeContext) -> list[Problem]:
+    """`content_problems`' reasons, each with its kind."""
+    unsafe: list[str] = []
     if SLACK_CONTROL.search(text):
-        problems.append("contains a Slack mention, broadcast or link token")
+        unsafe.append("contains a Slack mention, broadcast or link token")
     if BROADCAST_WORD.search(text):
-        problems.append("contains a broadcast mention")
+        unsafe.append("contains a broadcast mention")
     elif PLAIN_MENTION.search(EMAIL.sub("", text)):
-        problems.append("contains an @-mention")
+        unsafe.append("contains an @-mention")
     if EMAIL.search(text):
-        problems.append("contains an email address")
+        unsafe.append("contains an email address")
     if URL.search(text):
-        problems.append("contains a link")
+        unsafe.append("contains a link")
     if any(_is_control(char) for char in text):
-        problems.append("contains control characters")
+        unsafe.append("contains control characters")
+    problems = [Problem(ProblemKind.unsafe, message) for message in unsafe]
     if names_other_person(text=text, context=context):
-        problems.append("names another person")
+        problems.append(Problem(ProblemKind.names_other_person, "names another person"))
     return problems
 
 

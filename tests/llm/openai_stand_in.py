@@ -105,7 +105,9 @@ def refusal(message: str = "I can't help with that.") -> Responder:
     """Reply with `message.refusal` set and no content."""
 
     async def respond(body: Body, server: OpenAIStandIn) -> web.StreamResponse:
-        return web.json_response(completion_json(content=None, refusal=message))
+        return web.json_response(
+            completion_json(content=None, refusal=message, prompt_tokens=_prompt_tokens(body))
+        )
 
     return respond
 

@@ -17,8 +17,9 @@ from services.llm import (
     create_llm_drafter,
 )
 from services.nudges.drafting import DraftSource, draft_nudge
+from services.nudges.models import NudgeOutcome
 from services.nudges.schema import NudgeContext, NudgeDraft
-from services.nudges.validation import validate_draft
+from services.nudges.validation import ProblemKind, validate_draft
 from services.plans.models import GoalStatus
 from tests.llm.conftest import MakeDrafter, llm_settings
 from tests.llm.openai_stand_in import (
@@ -89,17 +90,17 @@ FAULTS: dict[str, tuple[Responder, DraftOutcome]] = {
     "401": (status(401, "bad key", error_type="invalid_api_key"), DraftOutcome.rejected),
     "refusal": (refusal(), DraftOutcome.refusal),
     "cut off at the token limit": (
-        answer('{"text": "Hi Maya, your hand', finish_reason="length"), DraftOutcome.too_long,
+        answer('{"text": "Hi Maya, your hand', finish_reason="length"), DraftOutcome.truncated,
     ),
     "content filter": (answer("", finish_reason="content_filter"), DraftOutcome.refusal),
     "over-long text": (
-        draft_answer(goal_id=AT_RISK_GOAL, text=TOO_LONG_TEXT), DraftOutcome.invalid,
+        draft_answer(goal_id=AT_RISK_GOAL, text=TOO_LONG_TEXT), DraftOutcome.too_long,
     ),
     "another leader's goal": (
-        draft_answer(goal_id=ALICE_GOAL, milestone_id=ALICE_MILESTONE), DraftOutcome.invalid,
+        draft_answer(goal_id=ALICE_GOAL, milestone_id=ALICE_MILESTONE), DraftOutcome.ungrounded,
     ),
-    "a done goal": (draft_answer(goal_id=DONE_GOAL), DraftOutcome.invalid),
-    "an invented goal": (draft_answer(goal_id=999), DraftOutcome.invalid),
+    "a done goal": (draft_answer(goal_id=DONE_GOAL), DraftOutcome.ungrounded),
+    "an invented goal": (draft_answer(goal_id=999), DraftOutcome.ungrounded),
 }
 
 
@@ -120,6 +121,27 @@ async def test_every_fault_ends_in_the_offline_draft(
     assert validate_draft(draft=outcome.draft, context=context) == []
     assert [a.outcome for a in outcome.attempts] == [expected, expected, DraftOutcome.ok]
     assert len(stand_in.chat_requests) == 2  # one retry, then offline
+    assert outcome.outcome is NudgeOutcome(f"fallback_{expected.value}")
+    assert outcome.llm_model == MODEL
+
+
+def test_every_way_a_model_attempt_fails_names_a_fallback() -> None:
+    not_failures = {DraftOutcome.ok, DraftOutcome.nothing_to_cite}
+    named = {f"fallback_{o.value}" for o in DraftOutcome if o not in not_failures}
+    assert named <= {o.value for o in NudgeOutcome}
+    assert {o.value for o in ProblemKind} <= {o.value for o in DraftOutcome}
+
+
+@pytest.mark.parametrize("fault", ["malformed JSON", "refusal", "cut off at the token limit"])
+async def test_an_unusable_answer_still_costs_its_tokens(
+    fault: str, stand_in: OpenAIStandIn, make_drafter: MakeDrafter
+) -> None:
+    responder, _ = FAULTS[fault]
+    stand_in.script(responder)
+    result = await make_drafter().draft(context=maya_context())
+    assert result.draft is None
+    assert result.record.tokens_in and result.record.tokens_in > 100
+    assert result.record.tokens_out is not None
 
 
 async def test_a_bad_first_answer_is_retried_once(
@@ -128,7 +150,8 @@ async def test_a_bad_first_answer_is_retried_once(
     stand_in.script(draft_answer(goal_id=999), GROUNDED)
     outcome = await draft_nudge(context=maya_context(), drafter=make_drafter(), fallback=offline)
     assert outcome is not None and outcome.source is DraftSource.llm
-    assert [a.outcome for a in outcome.attempts] == [DraftOutcome.invalid, DraftOutcome.ok]
+    assert [a.outcome for a in outcome.attempts] == [DraftOutcome.ungrounded, DraftOutcome.ok]
+    assert outcome.outcome is NudgeOutcome.ok_after_retry
     assert outcome.attempts[0].problems == ("cited goal 999 is not one of this leader's goals",)
 
 
@@ -194,10 +217,10 @@ async def test_json_mode_accepts_code_fenced_answers(
 @pytest.mark.parametrize(
     ("first", "second", "outcomes"),
     [
-        (malformed(), answer("x", finish_reason="length"), ["malformed", "too_long"]),
+        (malformed(), answer("x", finish_reason="length"), ["malformed", "truncated"]),
         (refusal(), answer("", finish_reason="content_filter"), ["refusal", "refusal"]),
         (answer(""), status(500), ["malformed", "server_error"]),
-        (delayed(5, GROUNDED), draft_answer(goal_id=999), ["timeout", "invalid"]),
+        (delayed(5, GROUNDED), draft_answer(goal_id=999), ["timeout", "ungrounded"]),
     ],
 )
 async def test_json_mode_faults_still_end_offline(
@@ -265,6 +288,7 @@ async def test_no_llm_configured_means_offline_only(offline: OfflineDrafter) -> 
     outcome = await draft_nudge(context=maya_context(), drafter=None, fallback=offline)
     assert outcome is not None and outcome.source is DraftSource.offline
     assert [a.mode for a in outcome.attempts] == [DraftMode.offline]
+    assert (outcome.outcome, outcome.llm_model) == (NudgeOutcome.offline, None)
 
 
 async def test_a_base_url_without_a_key_is_enough(stand_in: OpenAIStandIn) -> None:
@@ -304,3 +328,4 @@ async def test_a_drafter_that_raises_still_ends_offline(offline: OfflineDrafter)
     assert [a.outcome for a in outcome.attempts] == [
         DraftOutcome.error, DraftOutcome.error, DraftOutcome.ok,
     ]
+    assert outcome.outcome is NudgeOutcome.fallback_error

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.nudges.schema import NudgeDraft
-from services.nudges.validation import validate_draft
+from services.nudges.validation import ProblemKind, draft_problems, validate_draft
 from tests.llm.sample_plans import (
     ALICE_GOAL,
     ALICE_MILESTONE,
@@ -41,24 +41,31 @@ def test_a_grounded_draft_passes() -> None:
 
 
 @pytest.mark.parametrize(
-    ("changes", "problem"),
+    ("changes", "problem", "kind"),
     [
-        ({"cited_goal_id": 999}, "not one of this leader's goals"),
-        ({"cited_goal_id": ALICE_GOAL, "cited_milestone_id": None}, "not one of this leader's"),
-        ({"cited_goal_id": DONE_GOAL, "cited_milestone_id": None}, "not one of this leader's"),
-        ({"cited_milestone_id": ALICE_MILESTONE}, "does not belong to goal"),
-        ({"cited_milestone_id": ON_TRACK_MILESTONE}, "does not belong to goal"),
-        ({"cited_milestone_id": DONE_MILESTONE}, "is done"),
-        ({"text": "Keep going!"}, "shorter than 20"),
-        ({"text": "Hi Maya, " + "keep going. " * 60}, "longer than 600"),
-        ({"suggested_action": "  "}, "suggested action is empty"),
-        ({"suggested_action": "x" * 201}, "suggested action is longer"),
-        ({"rationale": "x" * 501}, "rationale is longer"),
+        ({"cited_goal_id": 999}, "not one of this leader's goals", ProblemKind.ungrounded),
+        ({"cited_goal_id": ALICE_GOAL, "cited_milestone_id": None}, "not one of this leader's",
+         ProblemKind.ungrounded),
+        ({"cited_goal_id": DONE_GOAL, "cited_milestone_id": None}, "not one of this leader's",
+         ProblemKind.ungrounded),
+        ({"cited_milestone_id": ALICE_MILESTONE}, "does not belong to goal",
+         ProblemKind.ungrounded),
+        ({"cited_milestone_id": ON_TRACK_MILESTONE}, "does not belong to goal",
+         ProblemKind.ungrounded),
+        ({"cited_milestone_id": DONE_MILESTONE}, "is done", ProblemKind.ungrounded),
+        ({"text": "Keep going!"}, "shorter than 20", ProblemKind.too_short),
+        ({"text": "Hi Maya, " + "keep going. " * 60}, "longer than 600", ProblemKind.too_long),
+        ({"suggested_action": "  "}, "suggested action is empty", ProblemKind.too_short),
+        ({"suggested_action": "x" * 201}, "suggested action is longer", ProblemKind.too_long),
+        ({"rationale": "x" * 501}, "rationale is longer", ProblemKind.too_long),
     ],
 )
-def test_citation_and_length_problems(changes: dict[str, object], problem: str) -> None:
-    problems = validate_draft(draft=draft(**changes), context=CONTEXT)
-    assert any(problem in p for p in problems), problems
+def test_citation_and_length_problems(
+    changes: dict[str, object], problem: str, kind: ProblemKind
+) -> None:
+    problems = draft_problems(draft=draft(**changes), context=CONTEXT)
+    assert any(problem in p.message and p.kind is kind for p in problems), problems
+    assert validate_draft(draft=draft(**changes), context=CONTEXT) == [p.message for p in problems]
 
 
 UNSAFE_TEXT = [
@@ -90,6 +97,15 @@ UNSAFE_TEXT = [
 @pytest.mark.parametrize("text", UNSAFE_TEXT)
 def test_unsafe_text_is_rejected(text: str) -> None:
     assert validate_draft(draft=draft(text=text), context=CONTEXT)
+
+
+def test_a_name_is_told_apart_from_other_unsafe_text() -> None:
+    named = draft_problems(draft=draft(text="Hi Maya, Alice Moreau already handed hers over."),
+                           context=CONTEXT)
+    assert [p.kind for p in named] == [ProblemKind.names_other_person]
+    linked = draft_problems(draft=draft(text="Hi Maya, the template is at www.example.org."),
+                            context=CONTEXT)
+    assert [p.kind for p in linked] == [ProblemKind.unsafe]
 
 
 @pytest.mark.parametrize("field", ["suggested_action", "rationale"])

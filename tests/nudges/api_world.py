@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.api.app import API_PREFIX
 from services.api.deps import forbid_unknown_query
-from services.nudges.models import Nudge, NudgeStatus
+from services.nudges.models import Nudge, NudgeOutcome, NudgeStatus
 from services.nudges.routes import router
 from tests.api.world import World, build_world
 from tests.nudges.factories import TODAY
@@ -45,6 +45,17 @@ async def add_nudge(
     cohort_id: int | None = None,
     **fields: object,
 ) -> Nudge:
+    records: dict[str, object] = {
+        "model": "stand-in-model",
+        "prompt_version": "nudges/system@1+nudges/user@1",
+        "outcome": NudgeOutcome.ok,
+        "llm_model": "stand-in-model",
+        "tokens_in": 400,
+        "tokens_out": 60,
+        "latency_ms": 300,
+        "attempt_log": [{"model": "stand-in-model", "mode": "json_schema", "outcome": "ok",
+                         "tokens_in": 400, "tokens_out": 60, "latency_ms": 300}],
+    }
     nudge = Nudge(
         workspace_id=world.cohort.workspace_id,
         member_id=member_id,
@@ -55,14 +66,9 @@ async def add_nudge(
         rationale="Nearest open milestone.",
         suggested_action="Take 20 minutes today.",
         source="llm",
-        model="stand-in-model",
-        prompt_version="nudges/system@1+nudges/user@1",
-        tokens_in=400,
-        tokens_out=60,
-        latency_ms=300,
         status=status,
         local_date=TODAY,
-        **fields,
+        **(records | fields),
     )
     session.add(nudge)
     await session.flush()

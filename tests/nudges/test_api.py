@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.api.app import create_api
 from services.auth.models import Role
 from services.config import Settings
-from services.nudges.models import Nudge, NudgeFeedback, NudgeStatus
+from services.nudges.models import Nudge, NudgeFeedback, NudgeOutcome, NudgeStatus
 from services.people.models import EnrollmentRole
 from services.plans.models import Visibility
 from services.privacy.models import AuditEvent
@@ -39,7 +39,11 @@ async def test_each_role_lists_only_what_it_may_read(
     w = await build_nudge_world(session)
     leader = (await api.get("/api/v1/nudges", headers=w.keys["leader"])).json()
     assert [n["id"] for n in leader["items"]] == [w.sent.id]
-    assert leader["items"][0]["tokens_in"] == 400 and leader["items"][0]["model"]
+    [sent] = leader["items"]
+    assert (sent["outcome"], sent["llm_model"], sent["tokens_in"]) == ("ok", "stand-in-model", 400)
+    assert sent["attempt_log"] == [{"model": "stand-in-model", "mode": "json_schema",
+                                    "outcome": "ok", "tokens_in": 400, "tokens_out": 60,
+                                    "latency_ms": 300}]
     coach = (await api.get("/api/v1/nudges", headers=w.keys["coach"])).json()
     assert [n["id"] for n in coach["items"]] == [w.draft.id]
     drafts = await api.get("/api/v1/nudges", params={"status": "draft"}, headers=w.keys["leader"])
@@ -100,6 +104,8 @@ async def cohort_with_leaders(session: AsyncSession, count: int) -> tuple[int, d
             reviewer_id=owner.id if index == 0 else None,
             original_text="Hi there, the first draft." if index == 1 else None,
             feedback=feedback[index % len(feedback)], local_date=goal.created_at.date(),
+            **({1: {"outcome": NudgeOutcome.fallback_timeout},
+                2: {"outcome": NudgeOutcome.ok_after_retry}}.get(index, {})),
         ))
     await session.flush()
     headers = await make_key(session, workspace, Role.owner, member=owner)
@@ -114,7 +120,8 @@ async def test_metrics_are_suppressed_below_k_leaders(
     metrics = (await api.get(f"/api/v1/cohorts/{cohort_id}/nudge-metrics", headers=headers)).json()
     assert metrics == {
         "cohort_id": cohort_id, "leaders": 4, "k_anonymity_min": 5, "suppressed": True,
-        "nudges": None, "by_status": None, "by_source": None, "by_feedback": None,
+        "nudges": None, "by_status": None, "by_source": None, "by_outcome": None,
+        "by_feedback": None,
         "helpful_rate": None, "reviewed": None, "edited": None, "tokens_in_per_nudge": None,
         "tokens_out_per_nudge": None, "latency_ms_p50": None,
     }
@@ -126,6 +133,9 @@ async def test_metrics_from_k_leaders_on(api: httpx.AsyncClient, session: AsyncS
     assert metrics["suppressed"] is False and metrics["leaders"] == 6 and metrics["nudges"] == 6
     assert metrics["by_status"] == {"draft": 0, "approved": 0, "rejected": 1, "sent": 5}
     assert metrics["by_source"] == {"llm": 3, "offline": 3}
+    # Nudges stored without an outcome get the one their source implies (ok or offline).
+    assert metrics["by_outcome"] == {"fallback_timeout": 1, "offline": 2, "ok": 2,
+                                     "ok_after_retry": 1}
     assert metrics["by_feedback"] == {"helpful": 2, "not_helpful": 1, "snoozed": 1, "none": 2}
     assert metrics["helpful_rate"] == pytest.approx(2 / 3)
     assert metrics["reviewed"] == 1 and metrics["edited"] == 1

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.nudges.cli import draft_command
 from services.people.models import NudgeMode
 from tests.llm.conftest import MakeDrafter
-from tests.llm.openai_stand_in import OpenAIStandIn, draft_answer
+from tests.llm.openai_stand_in import MODEL, OpenAIStandIn, draft_answer, status
 from tests.nudges.conftest import deliveries, nudges_of
 from tests.nudges.factories import NOW, make_program
 
@@ -38,6 +38,7 @@ async def test_draft_prints_the_offline_draft_and_stores_nothing(
     code, out = await run(sessions, program.leader.id or 0)
     assert code == 0
     assert "Source: offline" in out and "Hi Maya" in out and "Next step:" in out
+    assert "Outcome: offline" in out
     assert f"Cites: goal {program.goal.id}, milestone {program.milestone.id}" in out
     assert "Not sent" in out
     assert await nudges_of(sessions, program.leader.id or 0) == []
@@ -52,9 +53,24 @@ async def test_draft_with_the_model_shows_its_records(
                                  text="Hi Maya, one page of hand-over notes today?"))
     code, out = await run(sessions, program.leader.id or 0, drafter=make_drafter())
     assert code == 0
-    assert "Source: llm (model stand-in-model" in out
+    assert "Source: llm (model stand-in-model" in out and "Outcome: ok" in out
     assert "Attempt 1: stand-in-model ok" in out and "tokens in" in out
     assert "Hi Maya, one page of hand-over notes today?" in out
+
+
+async def test_send_records_why_the_model_was_not_used(
+    session: AsyncSession, sessions: Sessions, stand_in: OpenAIStandIn, make_drafter: MakeDrafter
+) -> None:
+    program = await make_program(session)
+    await session.commit()
+    stand_in.script(status(429, "slow down", error_type="rate_limit_exceeded"), status(500))
+    code, out = await run(sessions, program.leader.id or 0, send=True, drafter=make_drafter())
+    assert code == 0 and "Outcome: fallback_server_error" in out
+    [nudge] = await nudges_of(sessions, program.leader.id or 0)
+    assert (nudge.source, nudge.outcome, nudge.llm_model) == (
+        "offline", "fallback_server_error", MODEL)
+    assert nudge.attempt_log is not None
+    assert [a["outcome"] for a in nudge.attempt_log] == ["rate_limited", "server_error", "ok"]
 
 
 async def test_send_follows_the_cohort_mode(session: AsyncSession, sessions: Sessions) -> None:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.llm import DraftOutcome
 from services.nudges.models import NudgeStatus
 from services.people.models import NudgeMode
 from tests.llm.conftest import MakeDrafter
@@ -47,6 +48,7 @@ async def test_a_grounded_answer_is_sent_as_the_model_wrote_it(
     assert await tick(drafter=make_drafter()) == 1
     [nudge] = await nudges_of(sessions, program.leader.id or 0)
     assert (nudge.source, nudge.model, nudge.attempts) == ("llm", MODEL, 1)
+    assert (nudge.outcome, nudge.llm_model) == ("ok", MODEL)
     assert nudge.text == GROUNDED and nudge.status == NudgeStatus.sent
     assert nudge.prompt_version == "nudges/system@1+nudges/user@1"
     assert nudge.tokens_in and nudge.tokens_in > 50 and nudge.tokens_out and nudge.tokens_out > 10
@@ -89,19 +91,22 @@ def other_milestone(p: Program) -> Responder:
     return draft_answer(goal_id=p.goal.id or 0, milestone_id=p.other_milestone.id, text=GROUNDED)
 
 
-FAULTS: dict[str, Callable[[Program], Responder]] = {
-    "cites another leader's goal": other_goal,
-    "names another leader": names_omar,
-    "mentions a channel": mentions,
-    "over-long text": too_long,
-    "cut off at the token limit": cut_off,
-    "cites another leader's milestone": other_milestone,
-    "malformed JSON": lambda p: malformed(),
-    "refusal": lambda p: refusal(),
-    "429": lambda p: status(429, "slow down", error_type="rate_limit_exceeded"),
-    "500": lambda p: status(500),
-    "timeout": lambda p: delayed(5.0, grounded(p)),
+# Each fault, and the attempt outcome it is recorded with (the nudge's is "fallback_" + it).
+FAULTS: dict[str, tuple[Callable[[Program], Responder], DraftOutcome]] = {
+    "cites another leader's goal": (other_goal, DraftOutcome.ungrounded),
+    "names another leader": (names_omar, DraftOutcome.names_other_person),
+    "mentions a channel": (mentions, DraftOutcome.unsafe),
+    "over-long text": (too_long, DraftOutcome.too_long),
+    "cut off at the token limit": (cut_off, DraftOutcome.truncated),
+    "cites another leader's milestone": (other_milestone, DraftOutcome.ungrounded),
+    "malformed JSON": (lambda p: malformed(), DraftOutcome.malformed),
+    "refusal": (lambda p: refusal(), DraftOutcome.refusal),
+    "429": (lambda p: status(429, "slow down", error_type="rate_limit_exceeded"),
+            DraftOutcome.rate_limited),
+    "500": (lambda p: status(500), DraftOutcome.server_error),
+    "timeout": (lambda p: delayed(5.0, grounded(p)), DraftOutcome.timeout),
 }
+NO_ANSWER = {DraftOutcome.rate_limited, DraftOutcome.server_error, DraftOutcome.timeout}
 
 
 @pytest.mark.parametrize("fault", list(FAULTS), ids=lambda name: name.replace(" ", "-"))
@@ -110,11 +115,23 @@ async def test_every_fault_ends_in_the_offline_draft(
     make_drafter: MakeDrafter,
 ) -> None:
     program = await maya_alone(session)
-    responder = FAULTS[fault](program)
+    make_responder, expected = FAULTS[fault]
+    responder = make_responder(program)
     stand_in.script(responder, responder)
     assert await tick(drafter=make_drafter(timeout_seconds=0.3)) == 1
     [nudge] = await nudges_of(sessions, program.leader.id or 0)
     assert (nudge.source, nudge.model, nudge.attempts) == ("offline", "offline", 3)
+    # The record says which model failed, how, and what its answers cost.
+    assert (nudge.outcome, nudge.llm_model) == (f"fallback_{expected.value}", MODEL)
+    assert nudge.attempt_log is not None
+    assert [(a["model"], a["mode"], a["outcome"]) for a in nudge.attempt_log] == [
+        (MODEL, "json_schema", expected.value), (MODEL, "json_schema", expected.value),
+        ("offline", "offline", "ok"),
+    ]
+    answered = expected not in NO_ANSWER
+    assert all((a["tokens_in"] is not None) == answered for a in nudge.attempt_log[:2])
+    assert (nudge.tokens_in is not None) == answered
+    assert nudge.latency_ms == sum(a["latency_ms"] for a in nudge.attempt_log)
     assert nudge.goal_id == program.goal.id and nudge.milestone_id == program.milestone.id
     assert len(stand_in.chat_requests) == 2
     [delivery] = await outbox(sessions)
@@ -134,6 +151,23 @@ async def test_a_fault_then_a_grounded_answer_uses_the_model(
     await tick(drafter=make_drafter())
     [nudge] = await nudges_of(sessions, program.leader.id or 0)
     assert (nudge.source, nudge.attempts, nudge.text) == ("llm", 2, GROUNDED)
+    assert (nudge.outcome, nudge.llm_model) == ("ok_after_retry", MODEL)
+    assert nudge.attempt_log is not None
+    assert [a["outcome"] for a in nudge.attempt_log] == ["ungrounded", "ok"]
+
+
+async def test_without_a_model_the_outcome_is_offline(
+    session: AsyncSession, sessions: Sessions, tick: Tick
+) -> None:
+    program = await maya_alone(session)
+    assert await tick() == 1
+    [nudge] = await nudges_of(sessions, program.leader.id or 0)
+    assert (nudge.source, nudge.outcome, nudge.llm_model, nudge.attempts) == (
+        "offline", "offline", None, 1)
+    assert nudge.tokens_in is None
+    assert nudge.attempt_log == [{"model": "offline", "mode": "offline", "outcome": "ok",
+                                  "tokens_in": None, "tokens_out": None,
+                                  "latency_ms": nudge.latency_ms}]
 
 
 async def test_review_mode_sends_the_model_only_what_the_coach_may_read(

@@ -341,13 +341,13 @@ async def test_a_batch_that_cannot_be_recorded_is_recorded_one_by_one(
         async with sessions() as read:
             target, _ = await leader_target(session=read, member_id=member.id or 0, now=NOW)
         assert target is not None
-        outcome = await draft_for(sessions=sessions, target=target, now=NOW, drafter=None,
+        drafted = await draft_for(sessions=sessions, target=target, now=NOW, drafter=None,
                                   fallback=OfflineDrafter())
-        assert outcome is not None
-        news.append(NewNudge(target, outcome, f"batch:{member.id}"))
+        assert drafted is not None
+        news.append(NewNudge(target, drafted, f"batch:{member.id}"))
     # Omar's goal is deleted while his nudge was being drafted: its insert must fail alone.
-    broken = news[1].outcome.model_copy(update={
-        "draft": news[1].outcome.draft.model_copy(update={"cited_goal_id": 999_999})})
+    broken = news[1].drafted.model_copy(update={
+        "draft": news[1].drafted.draft.model_copy(update={"cited_goal_id": 999_999})})
     news[1] = NewNudge(news[1].target, broken, news[1].dedupe_key)
     recorder = _Recorder(sessions=sessions, now=NOW)
     for new in news:
