@@ -32,6 +32,7 @@ import shlex
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -186,7 +187,7 @@ async def run_one(sessions: async_sessionmaker[AsyncSession], stand_in: StandIn,
     await check(sessions, run, prepared)
     print(f"  baseline {run.baseline:.1f} s, sweep {run.sweep:.1f} s "
           f"({run.ratio_to_ideal:.2f} × ideal, {run.ratio_to_baseline:.2f} × baseline), "
-          f"{run.grounded}/{run.recorded} grounded, sources {run.by_source}", flush=True)
+          f"{run.grounded}/{run.recorded} grounded, outcomes {run.by_outcome}", flush=True)
     return run
 
 
@@ -213,10 +214,7 @@ async def check(sessions: async_sessionmaker[AsyncSession], run: Run,
         safe = not content_problems(text=nudge.text, context=context)
         if open_goal and milestone_ok and safe:
             run.grounded += 1
-    sources: dict[str, int] = {}
-    for nudge in nudges:
-        sources[nudge.source] = sources.get(nudge.source, 0) + 1
-    run.by_source = sources
+    run.by_outcome = dict(Counter(str(nudge.outcome) for nudge in nudges))
     run.tokens_in = sum(n.tokens_in or 0 for n in nudges) / len(nudges)
     run.tokens_out = sum(n.tokens_out or 0 for n in nudges) / len(nudges)
     run.latency_p50 = statistics.median(n.latency_ms or 0 for n in nudges)
