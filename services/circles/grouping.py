@@ -128,8 +128,10 @@ def place_leftovers(problem: RoundProblem, draft: Draft, leftovers: list[int]) -
                 waiting.remove(best)
             draft.groups.append(group)
             continue
-        if _join(problem, draft, person, below=problem.size + 1) or _pair_off(
-            problem, draft, person
+        if (
+            _join(problem, draft, person, below=problem.size + 1)
+            or _pair_off(problem, draft, person)
+            or _take_seat(problem, draft, person)
         ):
             continue
         draft.unplaced[person] = unplaced_reason(problem, draft, person)
@@ -174,6 +176,31 @@ def _pair_off(problem: RoundProblem, draft: Draft, person: int) -> bool:
     draft.groups[position].remove(member)
     draft.groups.append([person, member])
     return True
+
+
+def _take_seat(problem: RoundProblem, draft: Draft, person: int) -> bool:
+    """Seat `person` in a member's place when that member can then be seated elsewhere."""
+    # Every circle may be full of people who do not fit `person` while someone who does
+    # sits next to a person who does not: swapping that one out and rehoming them places
+    # everyone, where joining or pairing off alone would leave `person` out.
+    options = sorted(
+        (problem.cost_with(person, [m for m in group if m != member]), position, member)
+        for position, group in enumerate(draft.groups)
+        for member in group
+        if problem.fits(person, [m for m in group if m != member])
+    )
+    for _, position, member in options:
+        group = draft.groups[position]
+        seat = group.index(member)
+        group[seat] = person
+        if (
+            _join(problem, draft, member, below=problem.size)
+            or _pair_off(problem, draft, member)
+            or _join(problem, draft, member, below=problem.size + 1)
+        ):
+            return True
+        group[seat] = member
+    return False
 
 
 def _partner_count(problem: RoundProblem, person: int) -> int:

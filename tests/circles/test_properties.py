@@ -120,8 +120,25 @@ def _nobody_is_left_out_whom_a_simple_change_could_place(case: Case, result: Mat
             )
             # No circle with room could have taken them...
             assert len(members) == size + 1 or not fits
-            # ...and no circle of three or more could have spared them a partner.
+            # ...and no circle of three or more could have spared them a partner...
             assert len(members) < 3 or not any(case.compatible(person, m) for m in members)
+            # ...nor could they take a seat whose holder then joins a circle with room.
+            for member in members:
+                rest = [m for m in members if m is not member]
+                if _fits(case, person, rest):
+                    assert not any(
+                        len(other.members) <= size and _fits(case, member, others)
+                        for other in result.circles
+                        if other is not circle
+                        for others in [[by_key[key] for key in other.members]]
+                    )
+
+
+def _fits(case: Case, person: Candidate, members: list[Candidate]) -> bool:
+    offsets = [person.utc_offset_minutes, *(m.utc_offset_minutes for m in members)]
+    return all(case.compatible(person, m) for m in members) and (
+        offset_spread(offsets) <= case.settings.max_spread_minutes
+    )
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
