@@ -471,12 +471,14 @@ def whole_program_references(results: Results, rounds: int, seconds: int) -> lis
         if size == 2:
             print(f"  {count} in pairs: whole-program integer program", file=sys.stderr)
             bound = pairs_team_bound(schedule, repeats_cap=ours.repeats, seconds=seconds)
-            found = "none found" if bound.best_found is None else f"best found {bound.best_found}"
-            proof = "optimal" if bound.optimal else f"proven minimum {bound.proven_minimum}"
-            finding = (
-                f"with everyone placed and at most {ours.repeats} repeats: {found}, {proof} "
-                f"same-team pairs ({rate(bound.proven_minimum, ours.pairs)} of "
-                f"{ours.pairs}; CBC, {seconds} s)"
+            least = bound.proven_minimum
+            finding = f"with everyone placed and at most {ours.repeats} repeats: " + (
+                f"the fewest same-team pairs any schedule can have is {least} "
+                f"({rate(least, ours.pairs)} of {ours.pairs}), proven optimal by CBC"
+                if bound.optimal
+                else f"at least {least} same-team pairs ({rate(least, ours.pairs)} of "
+                f"{ours.pairs}), CBC's bound after {seconds} s; best schedule found: "
+                f"{'none' if bound.best_found is None else bound.best_found}"
             )
         else:
             print(f"  {count} in groups of {size}: whole-program search", file=sys.stderr)

@@ -204,7 +204,11 @@ def render(references: list[Reference]) -> list[str]:
         "## What any schedule could reach",
         "",
         "Whole-program references from `bench/circles_bounds.py` (run with `--bounds`): they "
-        "see all rounds at once, which no round-by-round matcher can.",
+        "see all rounds at once, which no round-by-round matcher can. Knowing the series "
+        "runs twelve rounds, a schedule can take a few repeats early among people who will "
+        "run out of new partners anyway, leaving room for everyone else later; a matcher "
+        "that does not know how many rounds are to come would lose by that if the series "
+        "ended early.",
         "",
         "| people | size | coachbot | whole-program figure |",
         "|---:|---:|---|---|",
