@@ -116,6 +116,21 @@ def cpu_short(runs: list[Run]) -> str:
             "runs *sweep ÷ baseline* says more about the sweep than *sweep ÷ ideal*.\n")
 
 
+def sweep_short(runs: list[Run], costs: dict[str, float]) -> str:
+    """A note on runs where the bare drafter met the goal and the sweep did not."""
+    short = [r for r in runs if r.baseline <= 1.2 * r.ideal < r.sweep]
+    if not short:
+        return ""
+    which = ", ".join(f"{r.label} (baseline {r.baseline / r.ideal:.2f} × ideal, sweep "
+                      f"{r.ratio_to_ideal:.2f} ×)" for r in short)
+    extra = costs["leader_cpu"] - costs["draft_cpu"]
+    return (f"In {which} the bare drafter met the goal and the sweep did not. The difference "
+            f"is the sweep's own work — context reads, validation, recording: {extra:.1f} ms "
+            "more CPU a leader than the bare draft in this process, measured one leader at a "
+            "time, besides PostgreSQL's — on two CPUs shared with the stand-in, PostgreSQL and "
+            "whatever else runs (the load average is in the header).\n")
+
+
 def write_report(runs: list[Run], costs: dict[str, float], args: argparse.Namespace,
                  command: str) -> Path:
     path = ROOT / "docs" / "benchmarks-nudges.md"
@@ -185,6 +200,7 @@ one process, alternating 300 calls of each three times, a draft took 9.5 ms of C
 {rows}
 
 {cpu_short(runs)}
+{sweep_short(runs, costs)}
 *Outcome* counts the stored nudges by their `outcome`: `ok` is the model's first answer,
 `ok_after_retry` its second after a rejected first, `fallback_ungrounded` the offline
 draft after two answers citing a goal that is not the leader's.
