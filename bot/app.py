@@ -39,18 +39,24 @@ def create_slack_app(
 ) -> AsyncApp:
     """Build the Bolt app: one workspace with a bot token, or many through OAuth.
 
+    Bolt does not check signatures: the HTTP transport does, once, at the door (a
+    request it acked may reach Bolt later than Slack's five minutes), and Socket Mode
+    needs none.
+
     `http` is shared by every Web API call the listeners make, so they reuse its
     connections; without it slack_sdk opens a session (and a connection) per call.
     """
     if settings.slack_client_id and settings.slack_client_secret:
         app = AsyncApp(
             signing_secret=signing_secret,
+            request_verification_enabled=False,
             oauth_settings=oauth_settings(settings, engine),
             client=AsyncWebClient(base_url=settings.slack_api_url, session=http),
         )
     else:
         app = AsyncApp(
             signing_secret=signing_secret,
+            request_verification_enabled=False,
             client=AsyncWebClient(token=bot_token, base_url=settings.slack_api_url, session=http),
         )
 

@@ -32,6 +32,11 @@ class InFlight:
         self._count = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        # Room for more work: fewer units under way than twice the gate's width, so one
+        # more waits at the gate for each that computes.
+        self._room_below = 2 * limit
+        self._room = asyncio.Event()
+        self._room.set()
         # At most `limit` units of work run at once: the rest wait here, holding no pooled
         # connection and taking no turns on the event loop, so the acks of new requests
         # never queue behind them.
@@ -42,10 +47,14 @@ class InFlight:
         """Count the work inside, so `drain` waits for it."""
         self._count += 1
         self._idle.clear()
+        if self._count >= self._room_below:
+            self._room.clear()
         try:
             yield
         finally:
             self._count -= 1
+            if self._count < self._room_below:
+                self._room.set()
             if self._count == 0:
                 self._idle.set()
 
@@ -54,6 +63,10 @@ class InFlight:
         """Wait for a turn to run a unit of work."""
         async with self._gate:
             yield
+
+    async def room(self) -> None:
+        """Wait until the work under way leaves room to start more."""
+        await self._room.wait()
 
     async def drain(self, *, within: float) -> bool:
         """Wait up to `within` seconds for the work under way; True if it all finished."""

@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -73,6 +74,11 @@ async def _read_member(
     sessions: async_sessionmaker[AsyncSession] = context["sessions"]
     in_flight: InFlight = context["in_flight"]
     # Not gated: this runs before the ack, which must not wait behind work after acks.
-    async with in_flight.track(), transaction(sessions) as session:
-        member = await member_from_slack(session, client, team_id, user_id)
+    try:
+        async with in_flight.track(), transaction(sessions) as session:
+            member = await member_from_slack(session, client, team_id, user_id)
+    except IntegrityError:
+        # A request of the same person or new workspace created the row meanwhile.
+        async with in_flight.track(), transaction(sessions) as session:
+            member = await member_from_slack(session, client, team_id, user_id)
     return members.put(team_id, user_id, member, now=utcnow())

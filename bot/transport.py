@@ -5,18 +5,22 @@ from __future__ import annotations
 import logging
 import secrets
 import sys
+from collections.abc import Sequence
 from typing import TextIO
 
 import aiohttp
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app import create_slack_app
 from bot.context import InFlight
+from bot.intake import Intake, Queued, acks_empty
 from bot.sandbox import SandboxWorkspace, SlackSandbox
 from services.config import Settings
 from services.demo import DEMO_TEAM_ID
@@ -45,6 +49,8 @@ class SlackTransport:
         self.app: AsyncApp | None = None
         self.signing_secret = ""
         self._handler: AsyncSlackRequestHandler | None = None
+        self._verifier: SignatureVerifier | None = None
+        self._intake: Intake | None = None
         self._http: aiohttp.ClientSession | None = None
         self._socket: AsyncSocketModeHandler | None = None
         # Work after the ack computes on the event loop that answers the acks (its Slack
@@ -54,6 +60,13 @@ class SlackTransport:
         # The token and Web API URL proactive sends use (the sandbox's when it stands in).
         self.bot_token: str | None = None
         self.api_url = settings.slack_api_url
+
+    @property
+    def intake(self) -> Intake:
+        """The queue of acked requests waiting for Bolt (once started)."""
+        if self._intake is None:
+            raise RuntimeError("the Slack transport has not started")
+        return self._intake
 
     @property
     def uses_sandbox(self) -> bool:
@@ -89,6 +102,8 @@ class SlackTransport:
             http=self._http,
         )
         self._handler = AsyncSlackRequestHandler(self.app)
+        self._verifier = SignatureVerifier(self.signing_secret)
+        self._intake = Intake(app=self.app, in_flight=self.in_flight)
         if settings.slack_app_token is not None:
             self._socket = AsyncSocketModeHandler(
                 self.app, settings.slack_app_token.get_secret_value()
@@ -99,6 +114,8 @@ class SlackTransport:
         """Disconnect and stop whatever start() started."""
         if self._socket is not None:
             await self._socket.close_async()
+        if self._intake is not None:
+            await self._intake.close(within=SHUTDOWN_GRACE_SECONDS)
         if not await self.in_flight.drain(within=SHUTDOWN_GRACE_SECONDS):
             log.warning("stopping with Slack work still under way")
         if self._http is not None:
@@ -107,10 +124,35 @@ class SlackTransport:
             await self.sandbox.stop()
 
     async def handle(self, request: Request) -> Response:
-        """Hand one HTTP request from Slack to Bolt (it checks the signature)."""
-        if self._handler is None:
+        """Check a request's signature, then ack it at once or hand it to Bolt.
+
+        A request whose answer is an empty 200 is acked here and queued for Bolt (see
+        bot.intake); the rest are answered by Bolt's listeners.
+        """
+        if self._handler is None or self._verifier is None or self._intake is None:
             return Response(status_code=503, content="Slack transport is starting")
+        if request.method != "POST":
+            return await self._handler.handle(request)
+        body = await request.body()
+        if not self._signed(body, request):
+            log.info("refused a Slack request with a bad or stale signature")
+            return JSONResponse({"error": "invalid request"}, status_code=401)
+        if acks_empty(body):
+            headers: dict[str, str | Sequence[str]] = {
+                name: request.headers.getlist(name) for name in request.headers
+            }
+            await self._intake.put(Queued(body=body, headers=headers, query=request.url.query))
+            return Response(status_code=200)
         return await self._handler.handle(request)
+
+
+    def _signed(self, body: bytes, request: Request) -> bool:
+        """A valid Slack signature no more than five minutes old."""
+        assert self._verifier is not None
+        try:
+            return self._verifier.is_valid_request(body, dict(request.headers))
+        except ValueError:  # a timestamp that is not a number
+            return False
 
 
 def mount_slack(api: FastAPI, transport: SlackTransport) -> None:

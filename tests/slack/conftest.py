@@ -199,6 +199,9 @@ async def web(database_url: str, sandbox: SlackSandbox, sessions: object) -> Asy
         SLACK_BOT_TOKEN=sandbox.token,
         SLACK_SIGNING_SECRET=SECRET,
         COACHBOT_SLACK_API_URL=sandbox.base_url,
+        # The tests run sweeps and deliveries themselves, as on PostgreSQL: an in-process
+        # scheduler would draft nudges or send reminders by the hour the test runs at.
+        COACHBOT_IN_PROCESS_WORKER=False,
     )
     app = create_app(settings, console=None)
     async with app.router.lifespan_context(app):
