@@ -5,7 +5,8 @@ opt-outs and pauses) are never broken; repeat pairings, same-team and same-level
 penalised and optional shared competencies rewarded. A seeded greedy pass in clock order
 builds the first groups (grouping.py), local search swaps members and runs cyclic
 exchanges between nearby groups (search.py), and small rosters compare a few drafts by
-what the next rounds could still reach (planning.py)."""
+what the next rounds could still reach (planning.py). Small rosters in pairs whose series
+says how many rounds are left are matched exactly instead (pairing.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from services.circles.grouping import Draft
 from services.circles.planning import RoundInputs, plan_round
 from services.circles.problem import History, RoundProblem
 from services.circles.timezones import offset_spread
+from services.errors import Invalid
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +99,20 @@ def form_circles(
     history: History = (),
     settings: MatchSettings | None = None,
     seed: int = 0,
+    rounds_left: int | None = None,
 ) -> MatchResult:
-    """Form one round of circles; the same inputs and seed always give the same result."""
+    """Form one round of circles; the same inputs and seed always give the same result.
+
+    `rounds_left` counts this round and those still to come in the series, when known;
+    small rosters in pairs are then matched exactly, with an eye on the rounds left."""
+    if rounds_left is not None and rounds_left < 1:
+        raise Invalid("rounds_left must be at least 1 (this round)", field="rounds_left")
     inputs = RoundInputs(
         candidates=candidates, blocks=list(blocks), settings=settings or MatchSettings()
     )
-    problem, draft = plan_round(inputs=inputs, history=history, seed=seed)
+    problem, draft = plan_round(
+        inputs=inputs, history=history, seed=seed, rounds_left=rounds_left
+    )
     return _result(
         problem,
         draft,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 from services.circles.candidates import Candidate, MatchSettings, Weights
 from services.circles.grouping import Draft, build_groups, clock_order, retry_unplaced
+from services.circles.pairing import pair_round
 from services.circles.problem import History, RoundProblem, build_problem
 from services.circles.search import improve
 
@@ -44,9 +45,20 @@ class RoundInputs:
     settings: MatchSettings
 
 
-def plan_round(*, inputs: RoundInputs, history: History, seed: int) -> tuple[RoundProblem, Draft]:
+def plan_round(
+    *, inputs: RoundInputs, history: History, seed: int, rounds_left: int | None = None
+) -> tuple[RoundProblem, Draft]:
     """Build the round's problem and pick its best draft, looking ahead on small rosters."""
     problem = _problem(inputs, history)
+    if rounds_left is not None:
+        paired = pair_round(
+            problem=problem,
+            past=_as_indices(problem, history),
+            rounds_left=rounds_left,
+            window=inputs.settings.history_window,
+        )
+        if paired is not None:
+            return problem, paired
     drafts = _candidate_drafts(problem, seed=seed)
     depth = _lookahead_depth(problem.count)
     if depth == 0 or len(drafts) == 1:
@@ -59,6 +71,14 @@ def plan_round(*, inputs: RoundInputs, history: History, seed: int) -> tuple[Rou
         ),
     )
     return problem, best
+
+
+def _as_indices(problem: RoundProblem, history: History) -> list[list[list[int]]]:
+    index = {person.key: position for position, person in enumerate(problem.people)}
+    return [
+        [[index[key] for key in group if key in index] for group in past_round]
+        for past_round in history
+    ]
 
 
 def _lookahead_depth(count: int) -> int:

@@ -121,6 +121,14 @@ def build_problem(
     )
 
 
+def repeat_penalty(*, weights: Weights, window: int, age: int) -> float:
+    """What meeting someone again costs, `age` rounds after the round they last met in."""
+    if age >= window:
+        return 0.0
+    # Last round weighs 2x the repeat penalty, fading linearly to ~1x at the window's edge.
+    return weights.repeat * (1.0 + (window - age) / window)
+
+
 def _label_ids(labels: list[str | None]) -> list[int]:
     # A missing team or level never counts as "the same" as anyone else's.
     known = sorted({label.strip().casefold() for label in labels if label and label.strip()})
@@ -135,8 +143,7 @@ def _fold_history(
     repeat_cost: list[dict[int, float]] = [{} for _ in index]
     recent = list(history)[-window:] if window else []
     for age, past_round in enumerate(reversed(recent)):
-        # Last round weighs 2x the repeat penalty, fading linearly to ~1x at the window's edge.
-        penalty = weights.repeat * (1.0 + (window - age) / window)
+        penalty = repeat_penalty(weights=weights, window=window, age=age)
         for group in past_round:
             members = sorted({index[key] for key in group if key in index})
             for position, a in enumerate(members):

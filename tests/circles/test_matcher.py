@@ -171,7 +171,8 @@ def test_teams_and_levels_are_mixed() -> None:
     assert result.figures.cross_level_share == 1.0
 
 
-def test_eight_people_in_pairs_meet_everyone_once_in_seven_rounds() -> None:
+@pytest.mark.parametrize("planned", [False, True])
+def test_eight_people_in_pairs_meet_everyone_once_in_seven_rounds(planned: bool) -> None:
     roster = [
         person(f"U{n}", team=("Sales", "Ops", "Eng")[n % 3], level=("L1", "L2")[n % 2])
         for n in range(8)
@@ -181,7 +182,11 @@ def test_eight_people_in_pairs_meet_everyone_once_in_seven_rounds() -> None:
     met: list[frozenset[str]] = []
     for round_number in range(7):
         result = form_circles(
-            candidates=roster, history=history, settings=settings, seed=round_number
+            candidates=roster,
+            history=history,
+            settings=settings,
+            seed=round_number,
+            rounds_left=7 - round_number if planned else None,
         )
         assert result.figures.repeat_pairs == 0
         met.extend(all_pairs(result))
@@ -224,6 +229,11 @@ def test_the_same_seed_gives_the_same_result_whatever_the_input_order() -> None:
 def test_nonsense_settings_are_refused(build: object) -> None:
     with pytest.raises(Invalid):
         build()  # type: ignore[operator]
+
+
+def test_no_rounds_left_is_refused() -> None:
+    with pytest.raises(Invalid, match="rounds_left"):
+        form_circles(candidates=people(4), settings=PAIRS, rounds_left=0)
 
 
 def test_duplicate_candidates_are_refused() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +23,7 @@ class Case:
     history: list[list[list[str]]]
     settings: MatchSettings
     seed: int
+    rounds_left: int | None = None
 
     def run(self, roster: list[Candidate] | None = None) -> MatchResult:
         return form_circles(
@@ -31,6 +32,7 @@ class Case:
             history=self.history,
             settings=self.settings,
             seed=self.seed,
+            rounds_left=self.rounds_left,
         )
 
     def compatible(self, a: Candidate, b: Candidate) -> bool:
@@ -62,12 +64,15 @@ def cases(draw: st.DrawFn, *, max_people: int = 22, offsets: list[int] = OFFSETS
         for _ in range(draw(st.integers(0, 3)))
     ]
     match_settings = MatchSettings(
-        size=draw(st.integers(2, 6)),
+        # Pairs twice as often: with a known number of rounds left they are matched exactly.
+        size=draw(st.sampled_from([2, 2, 3, 4, 5, 6])),
         max_spread_minutes=draw(st.sampled_from([0, 120, 360, 600, 1440])),
         history_window=draw(st.integers(0, 4)),
         affinity=draw(st.booleans()),
     )
-    return Case(roster, blocks, history, match_settings, draw(st.integers(0, 2**16)))
+    seed = draw(st.integers(0, 2**16))
+    rounds_left = draw(st.sampled_from([None, 1, 2, 4]))
+    return Case(roster, blocks, history, match_settings, seed, rounds_left)
 
 
 def _chunks(keys: list[str], size: int) -> list[list[str]]:
@@ -184,3 +189,25 @@ def test_repeats_never_happen_while_everyone_still_has_plenty_of_new_people(
         assert not met & all_pairs(result)
         met |= all_pairs(result)
         history.append(result.groups)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(max_people=16))
+def test_an_exact_pairing_costs_no_more_than_the_local_search(case: Case) -> None:
+    pairs = MatchSettings(
+        size=2,
+        max_spread_minutes=case.settings.max_spread_minutes,
+        history_window=case.settings.history_window,
+        affinity=case.settings.affinity,
+    )
+    searched = replace(case, settings=pairs, rounds_left=None).run()
+    exact = replace(case, settings=pairs, rounds_left=1).run()
+    everyone_in_pairs = not searched.unmatched and all(
+        len(circle.members) == 2 for circle in searched.circles
+    )
+    if everyone_in_pairs:
+        # The local search found a pairing of everyone, so the exact one exists and is
+        # the cheapest there is.
+        assert not exact.unmatched
+        assert all(len(circle.members) == 2 for circle in exact.circles)
+        assert exact.figures.penalty <= searched.figures.penalty + 1e-6
