@@ -147,6 +147,7 @@ def preview_rounds(
             history=history,
             settings=settings,
             seed=seed + number,
+            rounds_left=rounds - number,
         )
         history.append(result.groups)
         results.append(result)

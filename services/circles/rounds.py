@@ -31,7 +31,7 @@ from services.circles.models import (
     ParticipantStatus,
     RoundStatus,
 )
-from services.circles.schedule import round_at, round_date
+from services.circles.schedule import round_at, round_date, rounds_left
 from services.circles.timezones import utc_offset_minutes
 from services.delivery.service import NewDelivery, enqueue_many
 from services.errors import Conflict, Invalid, NotFound
@@ -114,12 +114,14 @@ async def form_round(
     people = await _roster(session, series, on=on)
     competencies = await _competencies(session, [p.id or 0 for p in people]) if people else {}
     candidates = [_candidate(p, on=on, competencies=competencies) for p in people]
+    left = rounds_left(series=series, number=circle_round.number, end_date=cohort.end_date)
     result = form_circles(
         candidates=candidates,
         blocks=await _blocks(session, {p.id or 0 for p in people}),
         history=await _history(session, series, before=circle_round.number),
-        settings=match_settings(series, rounds_so_far=circle_round.number - 1),
+        settings=match_settings(series, rounds_so_far=circle_round.number - 1, rounds_left=left),
         seed=series.seed + circle_round.number,
+        rounds_left=left,
     )
     await _store(session, series, circle_round, result, competencies,
                  library=library or load_reflection_library())
@@ -136,9 +138,13 @@ async def form_round(
     )
 
 
-def match_settings(series: CircleSeries, *, rounds_so_far: int) -> MatchSettings:
+def match_settings(
+    series: CircleSeries, *, rounds_so_far: int, rounds_left: int | None = None
+) -> MatchSettings:
     """The matcher's settings for a series; "no window" remembers every earlier round."""
-    window = series.history_window_rounds or max(rounds_so_far, 1)
+    # A known end lets "every earlier round" reach from the last round back to the first,
+    # so the matcher's plan for the rounds left counts every repeat in the program.
+    window = series.history_window_rounds or max(rounds_so_far + (rounds_left or 1) - 1, 1)
     defaults = Weights()
     return MatchSettings(
         size=series.group_size,

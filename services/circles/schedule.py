@@ -32,6 +32,16 @@ def round_date(*, series: CircleSeries, number: int) -> date:
     return first + timedelta(weeks=series.cadence_weeks * (number - 1))
 
 
+def rounds_left(*, series: CircleSeries, number: int, end_date: date | None) -> int | None:
+    """How many rounds from `number` on (it included) fall by the cohort's end; None if open."""
+    if end_date is None:
+        return None
+    last_day = round_date(series=series, number=number)
+    if last_day > end_date:
+        return None
+    return (end_date - last_day).days // (7 * series.cadence_weeks) + 1
+
+
 def latest_round_number(*, series: CircleSeries, zone: ZoneInfo, now: datetime) -> int | None:
     """The number of the latest round whose time has come, or None before the first."""
     first = first_round_date(start_date=series.start_date, weekday=series.weekday)
