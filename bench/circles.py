@@ -73,6 +73,7 @@ class Tally:
     pairs: int = 0
     repeats: int = 0
     same_team: int = 0
+    same_level: int = 0
     circles: int = 0
     team_circles: int = 0  # circles with at least one same-team pair
     unmatched: int = 0
@@ -116,12 +117,23 @@ def candidates_on(rows: Sequence[tuple[str, str, str, str]], on: date) -> list[C
     ]
 
 
-def coachbot(
-    people: list[Candidate], history: list[Groups], size: int, seed: int
-) -> tuple[Groups, int]:
-    settings = MatchSettings(size=size, max_spread_minutes=SPREAD, history_window=12)
-    result = form_circles(candidates=people, history=history, settings=settings, seed=seed)
-    return result.groups, result.figures.unmatched
+def coachbot_method(*, rounds: int) -> Method:
+    """form_circles, told how many of the series' `rounds` are left (this one included)."""
+
+    def run(
+        people: list[Candidate], history: list[Groups], size: int, seed: int
+    ) -> tuple[Groups, int]:
+        settings = MatchSettings(size=size, max_spread_minutes=SPREAD, history_window=rounds)
+        result = form_circles(
+            candidates=people,
+            history=history,
+            settings=settings,
+            seed=seed,
+            rounds_left=rounds - len(history),
+        )
+        return result.groups, result.figures.unmatched
+
+    return run
 
 
 def random_shuffle(
@@ -203,6 +215,7 @@ def tally_round(
             tally.pairs += 1
             tally.repeats += pair in met
             same_team += by_key[a].team == by_key[b].team
+            tally.same_level += by_key[a].level == by_key[b].level
             met.add(pair)
         tally.same_team += same_team
         tally.circles += 1
@@ -280,8 +293,13 @@ def run_config(
     return tallies
 
 
-def methods_for(count: int, size: int, colette_max: int) -> dict[str, Method | str]:
-    methods: dict[str, Method | str] = {"coachbot": coachbot, "random": random_shuffle}
+def methods_for(
+    count: int, size: int, colette_max: int, rounds: int
+) -> dict[str, Method | str]:
+    methods: dict[str, Method | str] = {
+        "coachbot": coachbot_method(rounds=rounds),
+        "random": random_shuffle,
+    }
     if size != 2:
         return methods
     too_big = f"not run: {count} people is {count * (count + 1) // 2:,} binary variables"
@@ -317,20 +335,20 @@ def markdown(
         "## Results",
         "",
         "| people | size | method | pairs | repeat pairs | floor | repeat rate | floor rate "
-        "| same-team rate | circles | circles with a same-team pair "
+        "| same-team rate | same-level rate | circles | circles with a same-team pair "
         "| unmatched person-rounds | window violations "
         "| CPU s/round mean | CPU s/round max | wall s/round mean |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for count, size, tallies in results:
         for t in tallies:
             if t.note:
-                lines.append(f"| {count} | {size} | {t.method} | {t.note} |" + " |" * 12)
+                lines.append(f"| {count} | {size} | {t.method} | {t.note} |" + " |" * 13)
                 continue
             lines.append(
                 f"| {count} | {size} | {t.method} | {t.pairs} | {t.repeats} | {t.floor} | "
                 f"{rate(t.repeats, t.pairs)} | {rate(t.floor, t.pairs)} | "
-                f"{rate(t.same_team, t.pairs)} | {t.circles} | "
+                f"{rate(t.same_team, t.pairs)} | {rate(t.same_level, t.pairs)} | {t.circles} | "
                 f"{rate(t.team_circles, t.circles)} | {t.unmatched} | {t.violations} | "
                 f"{mean(t.cpu_seconds):.3f} | {max(t.cpu_seconds):.3f} | {mean(t.seconds):.3f} |"
             )
@@ -379,7 +397,13 @@ repeat is any pair that met in any earlier round.
 Methods, all fed the same rosters and dates:
 
 - **coachbot**: `services.circles.form_circles` with default weights (repeat 100-200 per \
-earlier meeting, same team 4, same level 1), seed = round number.
+earlier meeting, same team 4, same level 1), seed = round number, told how many rounds \
+are left (this one included). With that, rosters of up to 40 in pairs are matched exactly \
+each round (blossom matching, hard constraints as missing edges) and this round's pairing \
+is the one whose cost plus that of exactly matching every round left, with this round's \
+clocks, is lowest; groups of four and larger rosters use the seeded greedy pass and local \
+search. It keeps levels apart as well as teams (the same-level column); colette weighs \
+teams only.
 - **random**: shuffle, then cut into the same group sizes coachbot plans. It ignores \
 timezones, so it breaks the window (counted under "window violations") and its floor \
 counts everyone as reachable; that wider pool is why, in the small rosters in fours, it \
@@ -434,7 +458,7 @@ def other_rosters(configs: list[tuple[int, int]], rounds: int, seeds: list[int])
         if count > OTHER_ROSTERS_MAX_PEOPLE:
             continue
         print(f"{count} people in groups of {size}, more rosters", file=sys.stderr, flush=True)
-        methods: dict[str, Method | str] = {"coachbot": coachbot}
+        methods: dict[str, Method | str] = {"coachbot": coachbot_method(rounds=rounds)}
         if size == 2:
             for name, drop_cost in (("colette", None), ("colette-keep", KEEP_EVERYONE)):
                 methods[name] = colette_method(drop_cost=drop_cost)
@@ -561,7 +585,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_at_start = os.getloadavg()[0]
     for count, size in configs:
         print(f"{count} people in groups of {size}", file=sys.stderr, flush=True)
-        methods = methods_for(count, size, args.colette_max)
+        methods = methods_for(count, size, args.colette_max, args.rounds)
         results.append((count, size, run_config(count, size, args.rounds, methods)))
     references = whole_program_references(results, args.rounds, args.bounds)
     more = other_rosters(configs, args.rounds, args.roster_seeds)

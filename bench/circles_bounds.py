@@ -204,11 +204,12 @@ def render(references: list[Reference]) -> list[str]:
         "## What any schedule could reach",
         "",
         "Whole-program references from `bench/circles_bounds.py` (run with `--bounds`): they "
-        "see all rounds at once, which no round-by-round matcher can. Knowing the series "
-        "runs twelve rounds, a schedule can take a few repeats early among people who will "
-        "run out of new partners anyway, leaving room for everyone else later; a matcher "
-        "that does not know how many rounds are to come would lose by that if the series "
-        "ended early.",
+        "see all rounds at once, with every round's own clocks, and optimise one figure. "
+        "Knowing the series runs twelve rounds, a schedule can take a few repeats early "
+        "among people who will run out of new partners anyway, leaving room for everyone "
+        "else later. coachbot is told how many rounds are left, but it still fixes one "
+        "round at a time, guesses later rounds with this round's clocks, and weighs "
+        "levels and how recent a repeat is as well as teams.",
         "",
         "| people | size | coachbot | whole-program figure |",
         "|---:|---:|---|---|",
