@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import listeners
 from bot.context import InFlight, user_id_of
 from bot.deliveries import HandledDeliveries, RepeatedDelivery
+from bot.home import HomeTabs
 from bot.members import MemberCache
 from bot.middleware import admission
 from bot.oauth import oauth_settings
@@ -60,10 +61,13 @@ def create_slack_app(
             client=AsyncWebClient(token=bot_token, base_url=settings.slack_api_url, session=http),
         )
 
+    home_tabs = HomeTabs(sessions=sessions, in_flight=in_flight, tell=tell)
+
     @app.middleware
     async def add_sessions(context: AsyncBoltContext, next: Any) -> None:
         context["sessions"] = sessions
         context["in_flight"] = in_flight
+        context["home_tabs"] = home_tabs
         await next()
 
     app.middleware(admission(members=MemberCache(), handled=HandledDeliveries()))
@@ -85,6 +89,11 @@ async def report_error(
         return None if response is None else BoltResponse(status=200, body="")
     await _tell(error, body, client)
     return None
+
+
+async def tell(error: Exception, user_id: str, client: AsyncWebClient) -> None:
+    """Tell a person, in their DM with the bot, that work done for them went wrong."""
+    await _tell(error, {"user": {"id": user_id}}, client)
 
 
 async def _tell(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:

@@ -45,18 +45,26 @@ class InFlight:
     @asynccontextmanager
     async def track(self) -> AsyncIterator[None]:
         """Count the work inside, so `drain` waits for it."""
+        self.begin()
+        try:
+            yield
+        finally:
+            self.end()
+
+    def begin(self) -> None:
+        """Count one more piece of work under way (`end` it when it is done)."""
         self._count += 1
         self._idle.clear()
         if self._count >= self._room_below:
             self._room.clear()
-        try:
-            yield
-        finally:
-            self._count -= 1
-            if self._count < self._room_below:
-                self._room.set()
-            if self._count == 0:
-                self._idle.set()
+
+    def end(self) -> None:
+        """One piece of work `begin` counted is done."""
+        self._count -= 1
+        if self._count < self._room_below:
+            self._room.set()
+        if self._count == 0:
+            self._idle.set()
 
     @asynccontextmanager
     async def gate(self) -> AsyncIterator[None]:

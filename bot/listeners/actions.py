@@ -10,7 +10,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.plan_modals import goal_modal, milestone_modal, progress_modal
-from bot.context import leader_actor, member_of, unit_of_work
+from bot.context import leader_actor, unit_of_work
 from bot.home import publish_home
 from services.errors import Invalid
 from services.plans.milestones import complete_milestone, list_milestones
@@ -97,7 +97,7 @@ async def milestone_done(
         await complete_milestone(
             session=session, actor=actor, milestone_id=_int(action.get("value"))
         )
-        await publish_home(client=client, session=session, member=member_of(context))
+        await publish_home(context=context, client=client, session=session)
 
 
 async def goal_visibility(
@@ -116,7 +116,7 @@ async def goal_visibility(
             goal_id=_int(goal_id),
             data=GoalUpdate(visibility=Visibility(visibility)),
         )
-        await publish_home(client=client, session=session, member=member_of(context))
+        await publish_home(context=context, client=client, session=session)
 
 
 def register(app: AsyncApp) -> None:

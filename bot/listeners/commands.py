@@ -123,7 +123,7 @@ async def _goal(
             member_id=member.id or 0,
             data=GoalCreate(title=title, visibility=Visibility.coach),
         )
-        await publish_home(client=client, session=session, member=member)
+        await publish_home(context=context, client=client, session=session)
     await respond(
         text=markup(
             "Added *{title}* to your plan. Add milestones from the Home tab.", title=goal.title
@@ -172,7 +172,7 @@ async def _pause(
             raise Invalid(f"{args[1]!r} is not a date; write it as YYYY-MM-DD") from exc
     async with unit_of_work(context) as session:
         await pause_self(session=session, member_id=member.id or 0, until=until, today=today)
-        await publish_home(client=client, session=session, member=member)
+        await publish_home(context=context, client=client, session=session)
     when = f"until {until.isoformat()}" if until else "until you type `/coach resume`"
     await respond(text=f"Paused {when}. No check-ins or nudges will reach you meanwhile.")
 
@@ -187,7 +187,7 @@ async def _resume(
     member = member_of(context)
     async with unit_of_work(context) as session:
         resumed = await resume_self(session=session, member_id=member.id or 0)
-        await publish_home(client=client, session=session, member=member)
+        await publish_home(context=context, client=client, session=session)
     await respond(text="Welcome back: Coachbot is on again." if resumed else "You were not paused.")
 
 

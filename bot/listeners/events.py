@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.context import member_of, unit_of_work
+from bot.context import unit_of_work
 from bot.home import publish_home
 
 log = logging.getLogger("coachbot.slack")
@@ -22,7 +22,7 @@ async def app_home_opened(
     if event.get("tab", "home") != "home":
         return
     async with unit_of_work(context) as session:
-        await publish_home(client=client, session=session, member=member_of(context))
+        await publish_home(context=context, client=client, session=session)
 
 
 async def app_uninstalled(context: AsyncBoltContext) -> None:

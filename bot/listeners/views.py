@@ -202,7 +202,7 @@ async def submit(
         return
     await ack()
     async with unit_of_work(context) as session:
-        await publish_home(client=client, session=session, member=member_of(context))
+        await publish_home(context=context, client=client, session=session)
 
 
 def register(app: AsyncApp) -> None:

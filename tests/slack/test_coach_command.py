@@ -72,7 +72,7 @@ async def test_pause_until_and_resume(
     await eventually(lambda: replies(sandbox))
     enrollment = (await session.exec(select(Enrollment))).one()
     assert (enrollment.status, str(enrollment.paused_until)) == ("paused", until)
-    assert "resume" in json.dumps(sandbox.home_view(LEADER))
+    await eventually(lambda: "resume" in json.dumps(sandbox.home_view(LEADER)))
     await leader.command("resume")
     await eventually(lambda: len(replies(sandbox)) == 2)
     session.expire_all()

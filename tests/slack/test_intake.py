@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from contextlib import AsyncExitStack
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.intake import Queued, acks_empty
-from bot.sandbox import SlackSandbox
+from bot.sandbox import Fault, SlackSandbox
 from bot.slack_signing import event_body, interaction_body, sign_request
 from services.people.models import EnrollmentRole, Member
 from services.plans.models import Goal, Visibility
@@ -103,3 +104,34 @@ async def test_a_garbled_timestamp_is_401_and_nothing_is_queued(
     assert response.status_code == 401
     assert json.loads(response.content) == {"error": "invalid request"}
     assert len(web.state.slack.intake) == 0 and not web.state.slack.intake.refused
+
+
+async def test_home_renders_are_folded_while_one_is_under_way(
+    goals: list[int], leader: SlackUser, web: FastAPI, sandbox: SlackSandbox
+) -> None:
+    """Five quick clicks: one render each would be five; one under way takes the rest
+    into a single next render, which shows all of them."""
+    transport = web.state.slack
+    await leader.open_home()
+    await eventually(lambda: sandbox.calls("views.publish"))
+    sandbox.clear_calls()
+    sandbox.faults.script("views.publish", Fault.latency(0.5))
+    for goal_id in goals:
+        await leader.click("home_goal_visibility", selected=f"{goal_id}:private")
+    await transport.intake.settled()
+    await transport.in_flight.drain(within=10)
+    published = sandbox.calls("views.publish")
+    assert 2 <= len(published) < len(goals)
+    assert shown_visibility(sandbox.home_view(LEADER)) == {g: "private" for g in goals}
+
+
+def shown_visibility(view: Any) -> dict[int, str]:
+    """Each goal's visibility as the Home tab's selects show it."""
+    shown = {}
+    for block in view["blocks"]:
+        elements = [*block.get("elements", []), block.get("accessory") or {}]
+        for element in elements:
+            if element.get("action_id") == "home_goal_visibility":
+                goal_id, _, visibility = element["initial_option"]["value"].partition(":")
+                shown[int(goal_id)] = visibility
+    return shown
