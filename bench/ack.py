@@ -60,18 +60,30 @@ SECRET = "bench-signing-secret-0123456789ab"
 TOKEN = "xoxb-sandbox-token"
 WARMUP = 3.0
 DRAIN_LIMIT = 900.0
-# The Slack stand-in writes how many Home tabs it has been sent, so the benchmark can wait
-# for the work that follows the acks.
+# The Slack stand-in writes how many Home tabs it has been sent and, for each person, the
+# goal visibilities their last Home tab shows, so the benchmark can wait for the work that
+# follows the acks: until every Home tab shows what the database holds.
 SANDBOX = """
 import asyncio, json, os, sys
 from bot.sandbox import SlackSandbox, SandboxWorkspace
+def shown(view):
+    goals = {}
+    for block in (view or {}).get("blocks", []):
+        for element in [*block.get("elements", []), block.get("accessory") or {}]:
+            if element.get("action_id") == "home_goal_visibility":
+                goal, _, visibility = element["initial_option"]["value"].partition(":")
+                goals[goal] = visibility
+    return goals
 async def main():
     workspace = SandboxWorkspace(team_id=sys.argv[2], auto_users=True)
     status = sys.argv[3]
     async with SlackSandbox(port=int(sys.argv[1]), rate_limits=None, workspace=workspace) as sb:
         while True:
+            users = list(workspace.home_views)
+            state = {"published": len(sb.calls("views.publish")),
+                     "shown": {user: shown(sb.home_view(user)) for user in users}}
             with open(status + ".tmp", "w") as out:
-                json.dump({"published": len(sb.calls("views.publish"))}, out)
+                json.dump(state, out)
             os.replace(status + ".tmp", status)
             await asyncio.sleep(0.1)
 asyncio.run(main())
@@ -252,6 +264,7 @@ class Stack:
 
     def __init__(self, url: str, work: Path) -> None:
         self.status = work / "sandbox.json"
+        self.url = url
         sandbox_port, app_port = free_port(), free_port()
         self.base = f"http://127.0.0.1:{app_port}"
         self.sandbox_url = f"http://127.0.0.1:{sandbox_port}/api/"
@@ -276,11 +289,15 @@ class Stack:
             ]
         self.app_pid = self.processes[1].pid
 
-    def published(self) -> int:
+    def sandbox_state(self) -> dict[str, Any]:
         try:
-            return int(json.loads(self.status.read_text())["published"])
+            state: dict[str, Any] = json.loads(self.status.read_text())
         except (FileNotFoundError, json.JSONDecodeError):
-            return 0
+            return {"published": 0, "shown": {}}
+        return state
+
+    def published(self) -> int:
+        return int(self.sandbox_state()["published"])
 
     def cpu_seconds(self) -> float:
         """User + system CPU the Coachbot process has used so far."""
@@ -316,11 +333,7 @@ def measure(
     if plan.kind == "block_actions":
         stopped = time.monotonic()
         result.published_by_stop = stack.published() - published
-        while stack.published() - published < row["acked"]:
-            if time.monotonic() - stopped > DRAIN_LIMIT:
-                break
-            time.sleep(0.1)
-        result.drain_seconds = time.monotonic() - stopped
+        result.drain_seconds, result.current = wait_for_home_tabs(stack, stopped)
         result.published = stack.published() - published
     result.server_cpu_seconds = stack.cpu_seconds() - cpu
     print(f"    {result.summary()}", flush=True)
@@ -328,6 +341,45 @@ def measure(
         print(f"    failures: {result.failures}; end of the Coachbot log:", flush=True)
         print(*stack.log.read_text(errors="replace").splitlines()[-20:], sep="\n      ")
     return result
+
+
+def wait_for_home_tabs(stack: Stack, stopped: float) -> tuple[float, bool]:
+    """Seconds after `stopped` until every Home tab shows the database's visibilities and
+    no publish has come for a second; False if that did not happen within DRAIN_LIMIT."""
+    last_count, last_change = -1, time.monotonic()
+    while time.monotonic() - stopped < DRAIN_LIMIT:
+        state = stack.sandbox_state()
+        if state["published"] != last_count:
+            last_count, last_change = state["published"], time.monotonic()
+        elif time.monotonic() - last_change >= 1.0 and state["shown"] == asyncio.run(
+            stored_visibilities(stack.url)
+        ):
+            return last_change - stopped, True
+        time.sleep(0.1)
+    return time.monotonic() - stopped, False
+
+
+async def stored_visibilities(url: str) -> dict[str, dict[str, str]]:
+    """Each demo member's goal visibilities as the database holds them."""
+    from sqlmodel import col, select
+
+    from services.people.models import Member
+    from services.plans.models import Goal
+
+    engine = create_engine(url)
+    async with transaction(create_sessionmaker(engine)) as session:
+        rows = (
+            await session.exec(
+                select(Member.slack_user_id, Goal.id, Goal.visibility).join(
+                    Goal, col(Goal.member_id) == col(Member.id)
+                )
+            )
+        ).all()
+    await engine.dispose()
+    stored: dict[str, dict[str, str]] = {}
+    for user, goal, visibility in rows:
+        stored.setdefault(user, {})[str(goal)] = str(getattr(visibility, "value", visibility))
+    return stored
 
 
 def start_spy(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:

@@ -32,8 +32,9 @@ class InFlight:
         self._count = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        # Room for more work: fewer units under way than twice the gate's width, so one
-        # more waits at the gate for each that computes.
+        # Room for more requests' work: fewer of them under way than twice the gate's
+        # width, so one more waits at the gate for each that computes.
+        self._requests = 0
         self._room_below = 2 * limit
         self._room = asyncio.Event()
         self._room.set()
@@ -44,25 +45,33 @@ class InFlight:
 
     @asynccontextmanager
     async def track(self) -> AsyncIterator[None]:
-        """Count the work inside, so `drain` waits for it."""
+        """Count a request's work inside, so `drain` waits for it and `room` sees it."""
         self.begin()
         try:
             yield
         finally:
             self.end()
 
-    def begin(self) -> None:
-        """Count one more piece of work under way (`end` it when it is done)."""
+    def begin(self, *, of_a_request: bool = True) -> None:
+        """Count one more piece of work under way (`end` it alike when it is done).
+
+        Work that is not a request's own (a Home tab render, at most one per member
+        waiting) counts for `drain` but takes no room from new requests.
+        """
         self._count += 1
         self._idle.clear()
-        if self._count >= self._room_below:
-            self._room.clear()
+        if of_a_request:
+            self._requests += 1
+            if self._requests >= self._room_below:
+                self._room.clear()
 
-    def end(self) -> None:
+    def end(self, *, of_a_request: bool = True) -> None:
         """One piece of work `begin` counted is done."""
         self._count -= 1
-        if self._count < self._room_below:
-            self._room.set()
+        if of_a_request:
+            self._requests -= 1
+            if self._requests < self._room_below:
+                self._room.set()
         if self._count == 0:
             self._idle.set()
 

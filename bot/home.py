@@ -62,7 +62,7 @@ class HomeTabs:
             return
         self._next[key] = None
         # Counted from now, so stopping waits for it even before the task starts.
-        self._in_flight.begin()
+        self._in_flight.begin(of_a_request=False)
         task = asyncio.create_task(self._publish(key, ask))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -78,7 +78,7 @@ class HomeTabs:
                 if ask is not None:
                     self._next[key] = None
         finally:
-            self._in_flight.end()
+            self._in_flight.end(of_a_request=False)
 
     async def _publish_once(self, ask: _Ask) -> None:
         async with self._in_flight.gate(), transaction(self._sessions) as session:
