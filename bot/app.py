@@ -11,6 +11,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -52,13 +56,13 @@ def create_slack_app(
             signing_secret=signing_secret,
             request_verification_enabled=False,
             oauth_settings=oauth_settings(settings, engine),
-            client=AsyncWebClient(base_url=settings.slack_api_url, session=http),
+            client=_listener_client(settings, token=None, http=http),
         )
     else:
         app = AsyncApp(
             signing_secret=signing_secret,
             request_verification_enabled=False,
-            client=AsyncWebClient(token=bot_token, base_url=settings.slack_api_url, session=http),
+            client=_listener_client(settings, token=bot_token, http=http),
         )
 
     home_tabs = HomeTabs(sessions=sessions, in_flight=in_flight, tell=tell)
@@ -74,6 +78,23 @@ def create_slack_app(
     app.error(report_error)
     listeners.register(app)
     return app
+
+
+def _listener_client(
+    settings: Settings, *, token: str | None, http: aiohttp.ClientSession | None
+) -> AsyncWebClient:
+    """The listeners' Web API client: a call Slack answered 429 waits out Retry-After and
+    is made again (twice at most), as Slack did nothing with it; a lost connection is
+    retried once, as slack_sdk does by default."""
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        session=http,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        ],
+    )
 
 
 async def report_error(

@@ -135,3 +135,19 @@ def shown_visibility(view: Any) -> dict[int, str]:
                 goal_id, _, visibility = element["initial_option"]["value"].partition(":")
                 shown[int(goal_id)] = visibility
     return shown
+
+
+async def test_a_home_publish_slack_rate_limits_is_made_after_retry_after(
+    goals: list[int], leader: SlackUser, web: FastAPI, sandbox: SlackSandbox
+) -> None:
+    transport = web.state.slack
+    await leader.open_home()
+    await eventually(lambda: sandbox.calls("views.publish"))
+    sandbox.clear_calls()
+    sandbox.faults.script("views.publish", Fault.ratelimited(retry_after=1))
+    await leader.click("home_goal_visibility", selected=f"{goals[0]}:private")
+    await transport.intake.settled()
+    await transport.in_flight.drain(within=10)
+    assert [call.status for call in sandbox.calls("views.publish")] == [429, 200]
+    assert shown_visibility(sandbox.home_view(LEADER))[goals[0]] == "private"
+    assert not sandbox.calls("chat.postEphemeral")  # nothing went wrong, as far as Lee sees
