@@ -14,28 +14,34 @@ GOAL_MS = 100.0
 WHERE_THE_TIME_GOES = (
     "## Where the time goes",
     "",
-    "- Coachbot spends about 23–28 ms of CPU per click, the ack and the work after it "
-    "together; the Slack stand-in about 10 ms more per Home publish (it checks every view "
-    "with slack_sdk's models, as Slack would), PostgreSQL more again. At 50 clicks a second "
-    "that is more than the one event loop has, so in the paced runs the Home publishes fall "
-    "behind (the table above) and every ack is answered by a loop that is busy with them: "
-    "whether its p99 stays under 100 ms depends on what else the two cores are running.",
+    "- Coachbot spends about 10 ms of CPU per click, the ack and the work after it "
+    "together (27 ms before the intake and the folded Home renders); the Slack stand-in "
+    "about 10 ms more per Home publish (it checks every view with slack_sdk's models, as "
+    "Slack would), PostgreSQL more again. At 50 clicks a second that is half of one core "
+    "for Coachbot, so the paced runs keep up: every Home tab is current a moment after the "
+    "load stops.",
     "- Of Coachbot's on-CPU samples in a paced click run: the HTTP request up to the ack "
-    "about 16% (Bolt's dispatch 9% of it); after the ack, rendering the Home tab about 31% "
-    "(the ten or so queries of `services.home.home_for` nearly all of it), opening the unit "
-    "of work 12% (connection checkout with its pre-ping, the delivery record, the member "
-    "check), the goal update 7%; the rest is asyncpg and event-loop plumbing.",
-    "- So the next steps are in the work, not the ack: a cheaper Home render (fewer "
-    "queries), folding together the Home publishes of a member who clicks faster than "
-    "they render, or publishing Home tabs from the worker process.",
+    "about 3% and Bolt's dispatch from the intake 3%; rendering the Home tab about 40% "
+    "(`services.home.home_for`, the plan's queries 18% of it); the click's own unit of "
+    "work 16% (the delivery record 8%, the goal update 5%); the connection pool's "
+    "pre-ping on each checkout about 9% in all; the rest is asyncpg and event-loop "
+    "plumbing.",
+    "- The closed loop acks ten times the clicks the work can follow on this machine "
+    "(the table above: over ten thousand acked in 13 s, a few hundred a second done). "
+    "Until the intake holds 10,000 acked clicks, a click's ack costs what `/healthz` "
+    "costs; then new acks wait for room, which is Coachbot's backpressure: memory stays "
+    "bounded and no acked click is dropped. The closed loop's p99 is therefore set by "
+    "how long the run lasts against that bound, not by the ack path.",
+    "- Next steps, in the work, not the ack: fewer queries for the Home tab (one "
+    "statement for the plan) and no pre-ping on every checkout.",
 )
-# The same benchmark before the ack stopped touching the database (docs history).
+# The same benchmark before (docs history).
 BEFORE = (
-    "Before this change (closed loop only, same machine): `/healthz` p99 131.5 ms, "
-    "`block_actions` p99 2,373.2 ms (18.0 × `/healthz`), p50 426.7 ms, 92 clicks/s. The "
-    "global middleware opened a transaction before every ack (the de-duplication insert "
-    "and the member's lookup), and those acks queued for pooled connections behind the "
-    "work that follows each click."
+    "Before the intake (same machine, `--seconds 15`): paced 50 × 1/s p99 119.6, 42.6 "
+    "and 35.9 ms in three runs, with the Home publishes 16–26 s behind when the load "
+    "stopped (27 ms of CPU a click); closed loop p99 429.6 ms at 395 clicks/s, 257.9 s "
+    "until the work was done. Before the ack stopped touching the database: closed loop "
+    "p99 2,373.2 ms (18.0 × `/healthz`) at 92 clicks/s."
 )
 
 
@@ -98,7 +104,8 @@ def write_report(
             "Coachbot runs as one uvicorn process, the Slack Web API stand-in in a second and "
             "the load generator in a third, all on this machine, over loopback. Every "
             "request is signed; each `block_actions` click changes a goal's visibility, so "
-            "a write and a Home-tab publish follow every ack in the same server process. "
+            "a write and a Home-tab publish follow every ack in the same server process "
+            "(the 50 clients click the goals of the 12 demo leaders). "
             f"The machine is shared: its 1-minute load average was {loads[0]:.1f} when the "
             f"benchmark started and {loads[1]:.1f} when it ended.",
             "",
@@ -126,26 +133,30 @@ def write_report(
             "load generator counts against Coachbot, not for it.",
             "- The first 3 s of each run are warm-up and not counted. `× /healthz` divides by "
             "the `/healthz` p99 of the same load in the same run.",
-            "- After each click run the benchmark waits until the Slack stand-in has "
-            "received one Home publish per acked click (the work after the ack).",
+            "- After each click run the benchmark waits until every Home tab the Slack "
+            "stand-in holds shows the goal visibilities the database holds and no publish "
+            "has come for a second (the work after the acks), and reports when the last "
+            "publish came.",
             "",
             "## What the ack path does",
             "",
-            "- `/slack/events` is matched before the REST API's routes; Bolt verifies the "
-            "signature; the admission middleware drops a delivery whose work this process "
-            "already committed, takes the member from an in-memory cache (the database is "
-            "read on first sight, every 5 minutes, and when the Slack profile is a day old) "
-            "and acks a click at once, before Bolt's listener runs (Bolt would otherwise "
-            "poll for the listener's own ack every 10 ms).",
-            "- After the ack, the listener's first unit of work records the delivery key in "
-            "the same transaction as the work (a repeat skips the work; a failed attempt "
-            "leaves no key, so Slack's retry does it) and confirms the cached member against "
-            "its row.",
-            "- Two units of work compute at once (the in-flight gate); the rest wait without "
-            "a connection or a turn on the event loop. The Home tab is rendered in the unit "
-            "of work, checked for the limits its content decides (the full Block Kit "
-            "validation runs in the builders' tests) and published after the commit, over "
-            "one shared HTTP session, outside the gate.",
+            "- `/slack/events` is matched before the REST API's routes. The transport checks "
+            "the signature (once: Bolt does not check it again) and, for a click or an "
+            "Events API callback, whose answer is an empty 200, queues the request in the "
+            "intake (`bot/intake.py`) and answers at once. Slash commands, view submissions "
+            "and the rest go through Bolt before the answer, which carries their content.",
+            "- Two dispatchers hand queued requests to Bolt, oldest first, each waiting while "
+            "the work of earlier requests fills the gate's room; the admission middleware "
+            "drops a delivery whose work this process already committed and takes the member "
+            "from an in-memory cache. The listener's first unit of work records the delivery "
+            "key in the same transaction as the work (a repeat skips the work; a failed "
+            "attempt leaves no key, so Slack's retry does it).",
+            "- Two units of work compute at once (the in-flight gate). The Home tab is "
+            "rendered after the click's commit in a unit of work of its own, one at a time "
+            "per member (`bot/home.py`): clicks that land while a member's render is under "
+            "way fold into one more render, which shows them all. It is checked for the "
+            "limits its content decides and published over one shared HTTP session; a 429 "
+            "waits out Retry-After and is sent again.",
             "",
             *WHERE_THE_TIME_GOES,
             "",

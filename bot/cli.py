@@ -71,7 +71,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runtime import BackgroundWork
+    from bot.runtime import BackgroundWork, startup_objects_frozen
 
     if settings.slack_bot_token is None:
         print(
@@ -98,7 +98,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         await work.start()
         print("coachbot worker running; Ctrl-C to stop", file=sys.stderr)
         try:
-            await stop.wait()
+            with startup_objects_frozen():
+                await stop.wait()
         finally:
             await work.stop()
             await engine.dispose()

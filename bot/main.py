@@ -11,7 +11,7 @@ from typing import TextIO
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.runtime import BackgroundWork
+from bot.runtime import BackgroundWork, startup_objects_frozen
 from bot.transport import SlackTransport, mount_slack
 from services.api.app import create_api
 from services.config import Settings
@@ -39,7 +39,8 @@ def create_app(settings: Settings | None = None, *, console: TextIO | None = sys
         if background is not None:
             await background.start()
         try:
-            yield
+            with startup_objects_frozen():
+                yield
         finally:
             if background is not None:
                 await background.stop()

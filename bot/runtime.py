@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import gc
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -28,6 +31,22 @@ from services.nudges.jobs import leaders_at_once, nudge_tick
 from services.scheduler import CoachbotScheduler, Tick, create_scheduler
 
 log = logging.getLogger("coachbot.worker")
+
+
+@contextmanager
+def startup_objects_frozen() -> Iterator[None]:
+    """Keep what starting allocated (modules, models, compiled statements: about 240,000
+    objects) out of the garbage collector's full collections while running.
+
+    A full collection over them stops the event loop for about 200 ms on the development
+    machine, the longest pause an ack would otherwise see. They are handed back on stop
+    (with whatever garbage starting left, which the next collection then frees).
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def all_renderers() -> Renderers:
