@@ -134,7 +134,7 @@ class SlackTransport:
         if request.method != "POST":
             return await self._handler.handle(request)
         body = await request.body()
-        if not self._signed(body, request):
+        if not _signed(self._verifier, body, request):
             log.info("refused a Slack request with a bad or stale signature")
             return JSONResponse({"error": "invalid request"}, status_code=401)
         if acks_empty(body):
@@ -146,13 +146,12 @@ class SlackTransport:
         return await self._handler.handle(request)
 
 
-    def _signed(self, body: bytes, request: Request) -> bool:
-        """A valid Slack signature no more than five minutes old."""
-        assert self._verifier is not None
-        try:
-            return self._verifier.is_valid_request(body, dict(request.headers))
-        except ValueError:  # a timestamp that is not a number
-            return False
+def _signed(verifier: SignatureVerifier, body: bytes, request: Request) -> bool:
+    """A valid Slack signature no more than five minutes old."""
+    try:
+        return verifier.is_valid_request(body, dict(request.headers))
+    except ValueError:  # a timestamp that is not a number
+        return False
 
 
 def mount_slack(api: FastAPI, transport: SlackTransport) -> None:

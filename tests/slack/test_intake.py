@@ -151,3 +151,22 @@ async def test_a_home_publish_slack_rate_limits_is_made_after_retry_after(
     assert [call.status for call in sandbox.calls("views.publish")] == [429, 200]
     assert shown_visibility(sandbox.home_view(LEADER))[goals[0]] == "private"
     assert not sandbox.calls("chat.postEphemeral")  # nothing went wrong, as far as Lee sees
+
+
+async def test_a_forged_click_is_401_and_nothing_is_queued(
+    goals: list[int], http: httpx.AsyncClient, web: FastAPI, session: AsyncSession
+) -> None:
+    body = interaction_body({
+        "type": "block_actions", "team": {"id": TEAM}, "user": {"id": LEADER},
+        "trigger_id": "forged.1",
+        "actions": [{"action_id": "home_goal_visibility", "block_id": "b",
+                     "type": "static_select", "action_ts": "1.0",
+                     "selected_option": {"value": f"{goals[0]}:private"}}],
+    })
+    signed = sign_request(signing_secret="not-the-secret", body=body)
+    response = await http.post("/slack/events", content=signed.body, headers=signed.headers)
+    assert response.status_code == 401
+    assert len(web.state.slack.intake) == 0
+    await web.state.slack.in_flight.drain(within=5)
+    goal = await session.get(Goal, goals[0])
+    assert goal is not None and goal.visibility == Visibility.coach
