@@ -191,19 +191,27 @@ async def sandbox() -> AsyncIterator[SlackSandbox]:
         yield sandbox
 
 
+def slack_settings(database_url: str, sandbox: SlackSandbox, **more: object) -> Settings:
+    """Settings for the whole app in HTTP mode against the sandbox; `more` adds to them.
+
+    The tests run sweeps and deliveries themselves unless they ask for the in-process
+    worker, as on PostgreSQL: its scheduler would draft nudges or send reminders by the
+    hour the test runs at.
+    """
+    fields: dict[str, object] = {
+        "COACHBOT_DATABASE_URL": database_url,
+        "COACHBOT_ENV": "test",
+        "SLACK_BOT_TOKEN": sandbox.token,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "COACHBOT_SLACK_API_URL": sandbox.base_url,
+        "COACHBOT_IN_PROCESS_WORKER": False,
+    }
+    return Settings(**(fields | more))  # type: ignore[arg-type]
+
+
 @pytest.fixture
 async def web(database_url: str, sandbox: SlackSandbox, sessions: object) -> AsyncIterator[FastAPI]:
-    settings = Settings(  # type: ignore[call-arg]
-        COACHBOT_DATABASE_URL=database_url,
-        COACHBOT_ENV="test",
-        SLACK_BOT_TOKEN=sandbox.token,
-        SLACK_SIGNING_SECRET=SECRET,
-        COACHBOT_SLACK_API_URL=sandbox.base_url,
-        # The tests run sweeps and deliveries themselves, as on PostgreSQL: an in-process
-        # scheduler would draft nudges or send reminders by the hour the test runs at.
-        COACHBOT_IN_PROCESS_WORKER=False,
-    )
-    app = create_app(settings, console=None)
+    app = create_app(slack_settings(database_url, sandbox), console=None)
     async with app.router.lifespan_context(app):
         yield app
 

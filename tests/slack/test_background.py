@@ -13,25 +13,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.main import create_app
 from bot.sandbox import SlackSandbox
-from services.config import Settings
 from services.delivery.models import Delivery, DeliveryState
 from services.delivery.service import enqueue
 from tests.factories.people import make_member, make_workspace
-from tests.slack.conftest import LEADER, SECRET, TEAM, eventually
+from tests.slack.conftest import LEADER, TEAM, eventually, slack_settings
 
 
 @pytest.fixture
 async def serving(
     database_url: str, sandbox: SlackSandbox, sessions: object
 ) -> AsyncIterator[FastAPI]:
-    settings = Settings(  # type: ignore[call-arg]
-        COACHBOT_DATABASE_URL=database_url,
-        COACHBOT_ENV="test",
-        SLACK_BOT_TOKEN=sandbox.token,
-        SLACK_SIGNING_SECRET=SECRET,
-        COACHBOT_SLACK_API_URL=sandbox.base_url,
-        COACHBOT_IN_PROCESS_WORKER=True,
-        COACHBOT_SLACK_RATE_PER_SECOND=50,
+    settings = slack_settings(
+        database_url, sandbox, COACHBOT_IN_PROCESS_WORKER=True, COACHBOT_SLACK_RATE_PER_SECOND=50
     )
     app = create_app(settings, console=None)
     async with app.router.lifespan_context(app):
@@ -84,14 +77,7 @@ async def test_serving_keeps_startup_objects_out_of_full_collections(
 async def test_stopping_hands_the_startup_objects_back(
     database_url: str, sandbox: SlackSandbox, sessions: object
 ) -> None:
-    settings = Settings(  # type: ignore[call-arg]
-        COACHBOT_DATABASE_URL=database_url,
-        COACHBOT_ENV="test",
-        SLACK_BOT_TOKEN=sandbox.token,
-        SLACK_SIGNING_SECRET=SECRET,
-        COACHBOT_SLACK_API_URL=sandbox.base_url,
-    )
-    app = create_app(settings, console=None)
+    app = create_app(slack_settings(database_url, sandbox), console=None)
     async with app.router.lifespan_context(app):
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
