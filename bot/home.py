@@ -8,7 +8,6 @@ render per click: the last publish always starts after the last change committed
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -23,8 +22,6 @@ from bot.context import InFlight, after_commit, member_of
 from services.db import transaction
 from services.home import home_for
 from services.people.models import Member
-
-log = logging.getLogger("coachbot.slack")
 
 Tell = Callable[[Exception, str, AsyncWebClient], Awaitable[None]]
 
@@ -50,8 +47,8 @@ class HomeTabs:
         self._tell = tell
         # Members whose render is under way, and the ask that follows it (if any).
         self._next: dict[tuple[int, int], _Ask | None] = {}
+        # The tasks under way, held so none is collected before it finishes.
         self._tasks: set[asyncio.Task[None]] = set()
-        self.renders = 0
 
     def refresh(self, *, client: AsyncWebClient, member: Member) -> None:
         """Publish the member's Home tab as it is once their committed changes are read."""
@@ -83,7 +80,6 @@ class HomeTabs:
     async def _publish_once(self, ask: _Ask) -> None:
         async with self._in_flight.gate(), transaction(self._sessions) as session:
             view = home_view(await home_for(session=session, member=ask.member))
-        self.renders += 1
         # The limits this member's content decides; the Home builders' structure is held
         # to the full validate_view in their tests, which costs milliseconds a view.
         check_view(view)

@@ -40,8 +40,8 @@ def acks_empty(body: bytes) -> bool:
             payload = parse_qs(body.decode()).get("payload", [""])[0]
             return json.loads(payload).get("type") in _EMPTY_ACK_INTERACTIONS
     except (ValueError, AttributeError):
-        pass  # Bolt answers what it cannot read
-    return False
+        return False  # Bolt answers what it cannot read
+    return False  # a slash command, or not from Slack at all
 
 
 @dataclass(frozen=True)
