@@ -20,7 +20,7 @@ the Slack stand-in, and reports how long that took after the load stopped. The p
 click run is repeated (three times by default): other work on the machine moves its p99.
 
     .venv/bin/python bench/ack.py [--seconds 15] [--clients 50] [--rate 1.0] [--paced-runs 3]
-                                  [--admin-url URL] [--profile stacks.txt]
+                                  [--leaders 50] [--admin-url URL] [--profile stacks.txt]
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from ack_report import RunResult, write_report  # noqa: E402
 from api_seed import create_database, drop_database, scratch_url  # noqa: E402
+from api_seed import seed_leader_with_plan as seed_leader  # noqa: E402
 
 from bot.slack_signing import sign_request  # noqa: E402
 from services.db import create_engine, create_sessionmaker, transaction  # noqa: E402
@@ -121,22 +122,32 @@ async def wait_http(url: str, *, within: float = 30.0) -> None:
             await asyncio.sleep(0.2)
 
 
-async def goal_ids(url: str) -> list[tuple[str, int]]:
-    """(Slack user, goal id) pairs of the demo leaders."""
+async def goal_ids(url: str, *, leaders: int) -> list[tuple[str, int]]:
+    """(Slack user, goal id): one goal of each leader, the demo's 12 and more up to
+    `leaders` (each with 5 goals of 5 milestones), so client i clicks as leader i."""
+    from sqlalchemy import func
     from sqlmodel import col, select
 
-    from services.people.models import Member
+    from services.people.models import Cohort, Enrollment, EnrollmentRole, Member, Workspace
     from services.plans.models import Goal
 
     engine = create_engine(url)
     async with transaction(create_sessionmaker(engine)) as session:
-        await seed_demo(session=session)
+        demo = await seed_demo(session=session)
+        workspace = await session.get(Workspace, demo.workspace_id)
+        cohort = await session.get(Cohort, demo.cohort_id)
+        assert workspace is not None and cohort is not None
+        for n in range(demo.leaders + 1, leaders + 1):
+            await seed_leader(session, workspace, cohort, n)
     async with transaction(create_sessionmaker(engine)) as session:
         rows = (
             await session.exec(
-                select(Member.slack_user_id, Goal.id).join(
-                    Goal, col(Goal.member_id) == col(Member.id)
-                )
+                select(Member.slack_user_id, func.min(Goal.id))
+                .join(Goal, col(Goal.member_id) == col(Member.id))
+                .join(Enrollment, col(Enrollment.member_id) == col(Member.id))
+                .where(Enrollment.role == EnrollmentRole.leader)
+                .group_by(col(Member.slack_user_id))
+                .order_by(col(Member.slack_user_id))
             )
         ).all()
     await engine.dispose()
@@ -390,11 +401,11 @@ def start_spy(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
 
-async def prepare(admin_url: str) -> tuple[str, str, list[tuple[str, int]]]:
+async def prepare(admin_url: str, leaders: int) -> tuple[str, str, list[tuple[str, int]]]:
     name, url = scratch_url(admin_url)
     await create_database(admin_url, name)
     await asyncio.to_thread(upgrade, url)
-    return name, url, await goal_ids(url)
+    return name, url, await goal_ids(url, leaders=leaders)
 
 
 def profiled(plan: Load, profile: Path | None) -> Path | None:
@@ -407,6 +418,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--rate", type=float, default=1.0, help="clicks a second per client")
     parser.add_argument("--paced-runs", type=int, default=3, help="paced click runs")
+    parser.add_argument(
+        "--leaders", type=int, default=50, help="leaders to click as (client i is leader i)"
+    )
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks-ack.md"))
     parser.add_argument(
@@ -423,13 +437,13 @@ def main() -> int:
         Load("block_actions", args.clients, args.seconds, closed),
     ]
     load_at_start = os.getloadavg()[0]
-    name, url, targets = asyncio.run(prepare(args.admin_url))
+    name, url, targets = asyncio.run(prepare(args.admin_url, args.leaders))
     with tempfile.TemporaryDirectory(prefix="coachbot-ack-") as work:
         stack = Stack(url, Path(work))
         try:
             asyncio.run(wait_http(stack.sandbox_url + "auth.test"))
             asyncio.run(wait_http(f"{stack.base}/readyz"))
-            print(f"Coachbot at {stack.base}, {len(targets)} goals to toggle", flush=True)
+            print(f"Coachbot at {stack.base}, {len(targets)} leaders' goals to toggle", flush=True)
             results = [
                 measure(stack, targets, plan, profiled(plan, args.profile)) for plan in plans
             ]

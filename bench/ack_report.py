@@ -113,7 +113,8 @@ def write_report(
             "the load generator in a third, all on this machine, over loopback. Every "
             "request is signed; each `block_actions` click changes a goal's visibility, so "
             "a write and a Home-tab publish follow every ack in the same server process "
-            "(the 50 clients click the goals of the 12 demo leaders). "
+            "(each client clicks as a leader of its own: the demo's 12 and more, each with "
+            "5 goals of 5 milestones, up to `--leaders`). "
             f"The machine is shared: its 1-minute load average was {loads[0]:.1f} when the "
             f"benchmark started and {loads[1]:.1f} when it ended.",
             "",

@@ -77,7 +77,7 @@ def _goal(workspace_id: int, member_id: int, goal_no: int) -> Goal:
     )
 
 
-async def _seed_leader(
+async def seed_leader_with_plan(
     session: AsyncSession, workspace: Workspace, cohort: Cohort, n: int
 ) -> tuple[int, int]:
     member = Member(
@@ -136,9 +136,9 @@ async def seed(url: str, *, leaders: int) -> Seeded:
             cohort = Cohort(workspace_id=workspace.id or 0, name="Bench cohort")
             session.add(cohort)
             await session.flush()
-            member_id, goal_id = await _seed_leader(session, workspace, cohort, 1)
+            member_id, goal_id = await seed_leader_with_plan(session, workspace, cohort, 1)
             for n in range(2, leaders + 1):
-                await _seed_leader(session, workspace, cohort, n)
+                await seed_leader_with_plan(session, workspace, cohort, n)
             _, raw = await create_key(
                 session=session,
                 workspace_id=workspace.id or 0,
