@@ -190,7 +190,8 @@ class Requester:
                 await response.read()
                 return bool(response.status == 200)
         user, goal = self.targets[n % len(self.targets)]
-        body = click_body(user, goal, ("private", "coach")[n % 2])
+        # Each turn through the targets flips the visibility: a leader's clicks alternate.
+        body = click_body(user, goal, ("private", "coach")[n // len(self.targets) % 2])
         signed = sign_request(
             signing_secret=SECRET, body=body, content_type="application/x-www-form-urlencoded"
         )
