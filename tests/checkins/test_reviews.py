@@ -187,7 +187,9 @@ async def test_replies_are_relayed_once_each_and_not_after_the_coaching_ended(
     await session.commit()
     assert not await relay(world.leader, leader_dm, opener["ts"], "11.000002")
     assert not await relay(world.coach, coach_dm, parent["ts"], "10.000005")
-    relays = (await session.exec(select(Delivery).where(Delivery.kind == RELAY_KIND))).all()
+    # In the order they were queued (PostgreSQL returns unordered rows as it finds them).
+    relays = (await session.exec(
+        select(Delivery).where(Delivery.kind == RELAY_KIND).order_by(col(Delivery.id)))).all()
     assert len(relays) == 3
     assert thread_key(relays[0].intent["thread_id"], "leader") == relays[0].delivery_key
 
