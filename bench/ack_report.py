@@ -14,13 +14,12 @@ GOAL_MS = 100.0
 WHERE_THE_TIME_GOES = (
     "## Where the time goes",
     "",
-    "- Coachbot spends about 14–16 ms of CPU per click in the paced runs, the ack and "
-    "the work after it together (27 ms before the intake and the folded Home renders; 4"
-    " ms in the closed loop, where most renders fold); the Slack stand-in about 10 ms "
-    "more per Home publish (it checks every view with slack_sdk's models, as Slack "
-    "would), PostgreSQL more again. At 50 clicks a second that is under three quarters "
-    "of one core for Coachbot, so the paced runs keep up: every Home tab is current a "
-    "moment after the load stops.",
+    "- Coachbot spends about 12–14 ms of CPU per click in the paced runs, the ack and "
+    "the work after it together (27 ms before the intake and the folded Home renders); "
+    "the Slack stand-in about 10 ms more per Home publish (it checks every view with "
+    "slack_sdk's models, as Slack would), PostgreSQL more again. At 50 clicks a second "
+    "that is under three quarters of one core for Coachbot, so the paced runs keep up: "
+    "every Home tab is current a moment after the load stops.",
     "- Of Coachbot's on-CPU samples in a paced click run: the HTTP request up to the "
     "ack about 3% and Bolt's dispatch from the intake 3%; rendering the Home tab about "
     "40% (`services.home.home_for`, the plan's queries 18% of it); the click's own unit"
@@ -33,14 +32,15 @@ WHERE_THE_TIME_GOES = (
     "`/healthz` costs; then new acks wait for room, which is Coachbot's backpressure: "
     "memory stays bounded and no acked click is dropped. In the run above the intake "
     "filled during the warm-up, so the measured window is all backpressure: acks came "
-    "at 59 a second, every one within 1.02 s, inside Slack's 3 s, and every Home tab "
-    "was current 25.6 s after the load stopped. The closed loop's p99 is therefore set "
-    "by the bound and the work after the acks, not by the ack path.",
+    "at the pace of the work, 97 a second, every one within 0.99 s, inside Slack's 3 s;"
+    " the queued clicks went on at about 80 a second, and every Home tab was current "
+    "125 s after the load stopped. The closed loop's p99 is therefore set by the bound "
+    "and the work after the acks, not by the ack path.",
     "- The longest pauses of the event loop were full garbage collections over the "
     "objects starting allocates (175–220 ms each, timed on a started app, which set the"
     " p99 of some paced runs to 80–130 ms and their slowest ack to 157–194 ms); `serve`"
     " and `worker` now keep those objects out of the collections (`gc.freeze`), and the"
-    " slowest paced ack was 23.8 ms.",
+    " slowest paced ack was 12.7 ms.",
     "- Next steps, in the work, not the ack: fewer queries for the Home tab (one "
     "statement for the plan) and no pre-ping on every checkout.",
 )
