@@ -75,6 +75,8 @@ class HomeTabs:
                 if ask is not None:
                     self._next[key] = None
         finally:
+            if ask is not None:  # stopped mid-render (cancelled, or telling failed too)
+                self._next.pop(key, None)  # so the member's next change renders again
             self._in_flight.end(of_a_request=False)
 
     async def _publish_once(self, ask: _Ask) -> None:
