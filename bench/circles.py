@@ -64,7 +64,10 @@ OTHER_ROSTERS_MAX_PEOPLE = 60
 COLETTE_MAX_PEOPLE = 1000  # its model has n²/2 binary variables: 500,500 at 1,000 people
 
 Groups = list[list[str]]
-Method = Callable[[list[Candidate], list[Groups], int, int], tuple[Groups, int]]
+# (this round's people, earlier rounds, group size, seed, later rounds' people) -> groups
+Method = Callable[
+    [list[Candidate], list[Groups], int, int, list[list[Candidate]]], tuple[Groups, int]
+]
 
 
 @dataclass
@@ -121,7 +124,11 @@ def coachbot_method(*, rounds: int) -> Method:
     """form_circles, told how many of the series' `rounds` are left (this one included)."""
 
     def run(
-        people: list[Candidate], history: list[Groups], size: int, seed: int
+        people: list[Candidate],
+        history: list[Groups],
+        size: int,
+        seed: int,
+        later: list[list[Candidate]],
     ) -> tuple[Groups, int]:
         settings = MatchSettings(size=size, max_spread_minutes=SPREAD, history_window=rounds)
         result = form_circles(
@@ -130,6 +137,7 @@ def coachbot_method(*, rounds: int) -> Method:
             settings=settings,
             seed=seed,
             rounds_left=rounds - len(history),
+            later_clocks=[{p.key: p.utc_offset_minutes for p in round_} for round_ in later],
         )
         return result.groups, result.figures.unmatched
 
@@ -137,7 +145,11 @@ def coachbot_method(*, rounds: int) -> Method:
 
 
 def random_shuffle(
-    people: list[Candidate], history: list[Groups], size: int, seed: int
+    people: list[Candidate],
+    history: list[Groups],
+    size: int,
+    seed: int,
+    later: list[list[Candidate]],
 ) -> tuple[Groups, int]:
     keys = [person.key for person in people]
     random.Random(seed).shuffle(keys)
@@ -167,7 +179,11 @@ def colette_method(*, drop_cost: int | None = None) -> Method | str:
     solutions: list[Solution] = []
 
     def run(
-        people: list[Candidate], history: list[Groups], size: int, seed: int
+        people: list[Candidate],
+        history: list[Groups],
+        size: int,
+        seed: int,
+        later: list[list[Candidate]],
     ) -> tuple[Groups, int]:
         if not history:
             solutions.clear()
@@ -256,6 +272,8 @@ def run_config(
 ) -> list[Tally]:
     rows = synthetic_roster(count, roster_seed)
     reachable = reachable_counts(rows, rounds)
+    # A series knows its round dates, so every method may see each later round's clocks.
+    rosters = [candidates_on(rows, FIRST_ROUND + timedelta(weeks=n)) for n in range(rounds)]
     tallies = []
     for name, method in methods.items():
         tally = Tally(method=name)
@@ -266,10 +284,10 @@ def run_config(
         history: list[Groups] = []
         met: set[frozenset[str]] = set()
         for number in range(rounds):
-            people = candidates_on(rows, FIRST_ROUND + timedelta(weeks=number))
+            people = rosters[number]
             started, cpu_started = time.perf_counter(), time.process_time()
             try:
-                groups, unmatched = method(people, history, size, number)
+                groups, unmatched = method(people, history, size, number, rosters[number + 1 :])
             except Exception as exc:  # a competitor's failure is a result, not a crash
                 tally.note = (
                     f"failed in round {number + 1} after "

@@ -6,11 +6,12 @@ penalised and optional shared competencies rewarded. A seeded greedy pass in clo
 builds the first groups (grouping.py), local search swaps members and runs cyclic
 exchanges between nearby groups (search.py), and small rosters compare a few drafts by
 what the next rounds could still reach (planning.py). Small rosters in pairs whose series
-says how many rounds are left are matched exactly instead (pairing.py)."""
+says how many rounds are left are matched exactly instead (pairing.py), and small even
+ones whose series remembers all its rounds plan every round left at once (series_pairs.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from services.circles.candidates import Candidate, MatchSettings
@@ -100,15 +101,22 @@ def form_circles(
     settings: MatchSettings | None = None,
     seed: int = 0,
     rounds_left: int | None = None,
+    later_clocks: Sequence[Mapping[str, int]] = (),
 ) -> MatchResult:
     """Form one round of circles; the same inputs and seed always give the same result.
 
     `rounds_left` counts this round and those still to come in the series, when known;
-    small rosters in pairs are then matched exactly, with an eye on the rounds left."""
+    small rosters in pairs are then matched exactly, with an eye on the rounds left, and
+    small even rosters whose series remembers every round plan all the rounds left at
+    once. `later_clocks` gives each later round's UTC offsets by candidate key, so that
+    plan knows whose hours daylight saving brings together or apart."""
     if rounds_left is not None and rounds_left < 1:
         raise Invalid("rounds_left must be at least 1 (this round)", field="rounds_left")
     inputs = RoundInputs(
-        candidates=candidates, blocks=list(blocks), settings=settings or MatchSettings()
+        candidates=candidates,
+        blocks=list(blocks),
+        settings=settings or MatchSettings(),
+        later_clocks=later_clocks,
     )
     problem, draft = plan_round(
         inputs=inputs, history=history, seed=seed, rounds_left=rounds_left

@@ -17,7 +17,7 @@ look one round ahead compare only drafts built with the real weights.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from services.circles.candidates import Candidate, MatchSettings, Weights
@@ -25,6 +25,7 @@ from services.circles.grouping import Draft, build_groups, clock_order, retry_un
 from services.circles.pairing import pair_round
 from services.circles.problem import History, RoundProblem, build_problem
 from services.circles.search import improve
+from services.circles.series_pairs import plan_series_pairs
 
 # Restarts share a budget of roughly this many person-visits, so small rosters get several
 # fresh starts and large ones a single start.
@@ -43,6 +44,8 @@ class RoundInputs:
     candidates: Sequence[Candidate]
     blocks: Sequence[tuple[str, str]]
     settings: MatchSettings
+    # Each later round's UTC offsets by person key, when the caller knows those dates.
+    later_clocks: Sequence[Mapping[str, int]] = ()
 
 
 def plan_round(
@@ -50,6 +53,14 @@ def plan_round(
 ) -> tuple[RoundProblem, Draft]:
     """Build the round's problem and pick its best draft, looking ahead on small rosters."""
     problem = _problem(inputs, history)
+    if rounds_left is not None and _remembers_series(inputs, history, rounds_left):
+        planned = plan_series_pairs(
+            problem=problem,
+            past=_as_indices(problem, history),
+            clocks=_clocks(problem, inputs.later_clocks, rounds_left),
+        )
+        if planned is not None:
+            return problem, planned
     if rounds_left is not None:
         paired = pair_round(
             problem=problem,
@@ -71,6 +82,25 @@ def plan_round(
         ),
     )
     return problem, best
+
+
+def _remembers_series(inputs: RoundInputs, history: History, rounds_left: int) -> bool:
+    # Planning the rest of the series counts every meeting after a pair's first as a
+    # repeat, which is what the series means only when it remembers its whole run.
+    return inputs.settings.history_window >= len(history) + rounds_left - 1
+
+
+def _clocks(
+    problem: RoundProblem, later: Sequence[Mapping[str, int]], rounds_left: int
+) -> list[list[int]]:
+    """Everyone's offset in each round left; a round with no clocks given keeps the last."""
+    clocks = [list(problem.offsets)]
+    for number in range(1, rounds_left):
+        known = later[number - 1] if number <= len(later) else {}
+        clocks.append(
+            [known.get(person.key, clocks[-1][i]) for i, person in enumerate(problem.people)]
+        )
+    return clocks
 
 
 def _as_indices(problem: RoundProblem, history: History) -> list[list[list[int]]]:

@@ -138,8 +138,9 @@ def preview_rounds(
     blocked = list(blocks)
     history: list[list[list[str]]] = []
     results: list[MatchResult] = []
-    for number in range(rounds):
-        on = first_round + timedelta(days=cadence_days * number)
+    days = [first_round + timedelta(days=cadence_days * number) for number in range(rounds)]
+    clocks = [_clocks(roster, on=on) for on in days]
+    for number, on in enumerate(days):
         candidates = [_candidate(entry, on=on) for entry in roster]
         result = form_circles(
             candidates=candidates,
@@ -148,10 +149,18 @@ def preview_rounds(
             settings=settings,
             seed=seed + number,
             rounds_left=rounds - number,
+            later_clocks=clocks[number + 1 :],
         )
         history.append(result.groups)
         results.append(result)
     return results
+
+
+def _clocks(roster: Sequence[RosterEntry], *, on: date) -> dict[str, int]:
+    return {
+        entry.slack_user_id: utc_offset_minutes(timezone=entry.timezone, on=on)
+        for entry in roster
+    }
 
 
 def _candidate(entry: RosterEntry, *, on: date) -> Candidate:

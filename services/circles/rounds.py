@@ -10,9 +10,11 @@ group DM; each person no circle could take gets a short, reason-free note.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
@@ -115,13 +117,22 @@ async def form_round(
     competencies = await _competencies(session, [p.id or 0 for p in people]) if people else {}
     candidates = [_candidate(p, on=on, competencies=competencies) for p in people]
     left = rounds_left(series=series, number=circle_round.number, end_date=cohort.end_date)
-    result = form_circles(
-        candidates=candidates,
-        blocks=await _blocks(session, {p.id or 0 for p in people}),
-        history=await _history(session, series, before=circle_round.number),
-        settings=match_settings(series, rounds_so_far=circle_round.number - 1, rounds_left=left),
-        seed=series.seed + circle_round.number,
-        rounds_left=left,
+    blocks = await _blocks(session, {p.id or 0 for p in people})
+    history = await _history(session, series, before=circle_round.number)
+    # Planning a small series in pairs can take seconds of CPU: off the event loop.
+    result = await asyncio.to_thread(
+        partial(
+            form_circles,
+            candidates=candidates,
+            blocks=blocks,
+            history=history,
+            settings=match_settings(
+                series, rounds_so_far=circle_round.number - 1, rounds_left=left
+            ),
+            seed=series.seed + circle_round.number,
+            rounds_left=left,
+            later_clocks=_later_clocks(series, people, after=circle_round.number, rounds_left=left),
+        )
     )
     await _store(session, series, circle_round, result, competencies,
                  library=library or load_reflection_library())
@@ -216,11 +227,28 @@ async def _competencies(session: AsyncSession, member_ids: list[int]) -> dict[in
     return found
 
 
-def _candidate(member: Member, *, on: date, competencies: dict[int, set[str]]) -> Candidate:
+def _later_clocks(
+    series: CircleSeries, people: list[Member], *, after: int, rounds_left: int | None
+) -> list[dict[str, int]]:
+    """Everyone's UTC offset on each later round's date, for a series that knows its end."""
+    return [
+        {
+            str(member.id): _offset(member, on=round_date(series=series, number=number))
+            for member in people
+        }
+        for number in range(after + 1, after + (rounds_left or 1))
+    ]
+
+
+def _offset(member: Member, *, on: date) -> int:
     try:
-        offset = utc_offset_minutes(timezone=member.timezone, on=on)
+        return utc_offset_minutes(timezone=member.timezone, on=on)
     except Invalid:
-        offset = 0  # an unknown zone is read as UTC, the member table's default
+        return 0  # an unknown zone is read as UTC, the member table's default
+
+
+def _candidate(member: Member, *, on: date, competencies: dict[int, set[str]]) -> Candidate:
+    offset = _offset(member, on=on)
     return Candidate(
         key=str(member.id),
         team=member.team,
