@@ -4,8 +4,9 @@ A round chosen on its own, even with a look at the rounds after it, can spend pa
 that later rounds need: a Sydney member's few cross-team partners in reach go early and
 the last rounds are left with only repeats and same-team pairs. So when a small roster
 in pairs remembers its whole series and knows how many rounds remain, all of those rounds
-are chosen together: one binary per round and compatible pair, everyone in exactly one
-pair a round, and a count of each pair's meetings beyond its first (history included).
+are chosen together: one binary per round and compatible circle (a pair, or on an odd
+roster also a three, exactly one of which meets each round), everyone in exactly one
+circle a round, and a count of each pair's meetings beyond its first (history included).
 The objective is the matcher's own: the repeat weight per extra meeting plus each pair's
 same-team, same-level and affinity terms. A hard constraint is a missing column.
 
@@ -14,12 +15,15 @@ limit, so the same inputs give the same pairs; the time limit is only a safety v
 Later rounds are planned with their own clocks when the caller knows them (a timezone's
 offset moves with daylight saving, which opens and closes pairs), else with this round's,
 and with this round's roster: a guess that the next round's own solve corrects. Only this
-round's pairs are returned.
+round's circles are returned. The last round is solved the same way, so that it counts
+repeats as the plans before it did (the round-by-round matcher weighs a recent repeat
+twice as heavily as an old one, and would take two old repeats over one recent one).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -29,21 +33,32 @@ from services.circles.grouping import Draft
 from services.circles.problem import RoundProblem
 from services.circles.timezones import offset_spread
 
-# Even rosters up to this size are planned whole: 24 people over twelve rounds solve to a
-# proven optimum in 10-30 s of CPU here. Larger or odd rosters use the round-by-round pairing.
-SERIES_MAX_PEOPLE = 24
+# Rosters up to this size are planned whole: 24 or 25 people over twelve rounds solve to a
+# proven optimum in 3-40 s of CPU a round here. Larger rosters use the round-by-round pairing.
+SERIES_MAX_PEOPLE = 25
+# A program with more circles than this (25 people in one timezone have 31,000 over twelve
+# rounds, and take minutes) is left to the round-by-round pairing, which needs no plan
+# where partners are that plentiful.
+MAX_CIRCLES = 20_000
 NODE_LIMIT = 20_000
-TIME_LIMIT_SECONDS = 120.0
+TIME_LIMIT_SECONDS = 180.0
 
 Groups = list[list[int]]
+Pair = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
-class _Columns:
-    """The program's pair columns: (round, a, b) per column, and each pair's row."""
+class _Program:
+    """Columns as (round, circle); each pair that can meet gets a row of its own."""
 
-    meetings: list[tuple[int, int, int]]
-    pairs: list[tuple[int, int]]
+    circles: list[tuple[int, tuple[int, ...]]]
+    pairs: list[Pair]
+    count: int
+    rounds: int
+
+    @property
+    def odd(self) -> bool:
+        return self.count % 2 == 1
 
 
 def plan_series_pairs(
@@ -53,85 +68,98 @@ def plan_series_pairs(
 
     `clocks` holds each person's UTC offset for every round left, this one first."""
     count, rounds_left = problem.count, len(clocks)
-    if problem.size != 2 or count % 2 or not 4 <= count <= SERIES_MAX_PEOPLE or rounds_left < 2:
+    if problem.size != 2 or not 4 <= count <= SERIES_MAX_PEOPLE or rounds_left < 1:
         return None
-    columns = _columns(problem, clocks)
-    if not columns.meetings:
+    program = _program(problem, clocks)
+    if not program.circles or len(program.circles) > MAX_CIRCLES:
         return None
-    met_before = _met_before(past)
+    circles, extras = len(program.circles), len(program.pairs)
     result = milp(
-        _objective(problem, columns),
-        constraints=_constraints(count, rounds_left, columns, met_before),
-        integrality=np.concatenate([np.ones(len(columns.meetings)), np.zeros(len(columns.pairs))]),
+        _objective(problem, program),
+        constraints=_constraints(program, _met_before(past)),
+        integrality=np.concatenate([np.ones(circles), np.zeros(extras)]),
         bounds=Bounds(
-            np.zeros(len(columns.meetings) + len(columns.pairs)),
-            np.concatenate([np.ones(len(columns.meetings)), np.full(len(columns.pairs), np.inf)]),
+            np.zeros(circles + extras),
+            np.concatenate([np.ones(circles), np.full(extras, np.inf)]),
         ),
         options={"node_limit": NODE_LIMIT, "time_limit": TIME_LIMIT_SECONDS},
     )
     if result.x is None:
         return None
     groups = sorted(
-        [a, b]
-        for (number, a, b), value in zip(columns.meetings, result.x, strict=False)
+        list(circle)
+        for (number, circle), value in zip(program.circles, result.x, strict=False)
         if number == 0 and value > 0.5
     )
-    if 2 * len(groups) != count:
+    if sum(len(group) for group in groups) != count:
         return None
     return Draft(groups=groups, total=sum(problem.group_cost(group) for group in groups))
 
 
-def _columns(problem: RoundProblem, clocks: list[list[int]]) -> _Columns:
-    meetings = [
-        (number, a, b)
+def _program(problem: RoundProblem, clocks: list[list[int]]) -> _Program:
+    sizes = (2, 3) if problem.count % 2 else (2,)
+    circles = [
+        (number, circle)
         for number, offsets in enumerate(clocks)
-        for a in range(problem.count)
-        for b in range(a + 1, problem.count)
-        if b not in problem.blocked[a]
-        and offset_spread([offsets[a], offsets[b]]) <= problem.max_spread
+        for size in sizes
+        for circle in combinations(range(problem.count), size)
+        if _fits(problem, offsets, circle)
     ]
-    pairs = sorted({(a, b) for _, a, b in meetings})
-    return _Columns(meetings=meetings, pairs=pairs)
+    pairs = sorted({pair for _, circle in circles for pair in combinations(circle, 2)})
+    return _Program(circles=circles, pairs=pairs, count=problem.count, rounds=len(clocks))
 
 
-def _met_before(past: list[Groups]) -> set[tuple[int, int]]:
+def _fits(problem: RoundProblem, offsets: list[int], circle: tuple[int, ...]) -> bool:
+    if any(b in problem.blocked[a] for a, b in combinations(circle, 2)):
+        return False
+    return offset_spread([offsets[member] for member in circle]) <= problem.max_spread
+
+
+def _met_before(past: list[Groups]) -> set[Pair]:
     return {
         (min(a, b), max(a, b))
         for groups in past
         for group in groups
-        for index, a in enumerate(group)
-        for b in group[index + 1 :]
+        for a, b in combinations(group, 2)
     }
 
 
-def _objective(problem: RoundProblem, columns: _Columns) -> np.ndarray:
+def _objective(problem: RoundProblem, program: _Program) -> np.ndarray:
     # Pair terms without the history's repeat cost: repeats are the extra-meeting columns.
+    def fixed(a: int, b: int) -> float:
+        return problem.pair_cost(a, b) - problem.repeat_cost[a].get(b, 0.0)
+
     terms = [
-        problem.pair_cost(a, b) - problem.repeat_cost[a].get(b, 0.0) for _, a, b in columns.meetings
+        sum(fixed(a, b) for a, b in combinations(circle, 2)) for _, circle in program.circles
     ]
-    return np.array(terms + [problem.weights.repeat] * len(columns.pairs))
+    return np.array(terms + [problem.weights.repeat] * len(program.pairs))
 
 
-def _constraints(
-    count: int, rounds: int, columns: _Columns, met_before: set[tuple[int, int]]
-) -> LinearConstraint:
-    """Everyone in one pair a round; each pair's extra meetings at least its meetings - 1."""
-    row_of_pair = {pair: count * rounds + index for index, pair in enumerate(columns.pairs)}
+def _constraints(program: _Program, met_before: set[Pair]) -> LinearConstraint:
+    """Everyone in one circle a round, one three a round on an odd roster, and each
+    pair's extra meetings at least its meetings less one (less none once it has met)."""
+    seats = program.count * program.rounds
+    pair_row = {pair: seats + index for index, pair in enumerate(program.pairs)}
+    three_row = seats + len(program.pairs)
     rows: list[int] = []
     cols: list[int] = []
-    for column, (number, a, b) in enumerate(columns.meetings):
-        rows += [number * count + a, number * count + b, row_of_pair[(a, b)]]
-        cols += [column, column, column]
-    extra = len(columns.meetings)
-    for index in range(len(columns.pairs)):
-        rows.append(count * rounds + index)
-        cols.append(extra + index)
-    values = [1.0] * (len(rows) - len(columns.pairs)) + [-1.0] * len(columns.pairs)
-    shape = (count * rounds + len(columns.pairs), extra + len(columns.pairs))
+    for column, (number, circle) in enumerate(program.circles):
+        cells = [number * program.count + member for member in circle]
+        cells += [pair_row[pair] for pair in combinations(circle, 2)]
+        if len(circle) == 3:
+            cells.append(three_row + number)
+        rows += cells
+        cols += [column] * len(cells)
+    values = [1.0] * len(rows)
+    first_extra = len(program.circles)
+    for index in range(len(program.pairs)):
+        rows.append(seats + index)
+        cols.append(first_extra + index)
+        values.append(-1.0)
+    threes = program.rounds if program.odd else 0
+    shape = (three_row + threes, first_extra + len(program.pairs))
     matrix = coo_matrix((values, (rows, cols)), shape=shape).tocsr()
-    # meetings - extra <= 1 for a pair not met yet, <= 0 once it has met.
-    upper = [1.0] * (count * rounds) + [
-        0.0 if pair in met_before else 1.0 for pair in columns.pairs
-    ]
-    lower = [1.0] * (count * rounds) + [-np.inf] * len(columns.pairs)
+    once = [0.0 if pair in met_before else 1.0 for pair in program.pairs]
+    lower = [1.0] * seats + [-np.inf] * len(program.pairs) + [1.0] * threes
+    upper = [1.0] * seats + once + [1.0] * threes
     return LinearConstraint(matrix, np.array(lower), np.array(upper))
