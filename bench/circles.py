@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
 from bench.circles_bounds import (  # noqa: E402
     Reference,
     Schedule,
+    pairs_repeat_minimum,
     pairs_team_bound,
     render,
     whole_program_search,
@@ -416,10 +417,11 @@ Methods, all fed the same rosters and dates:
 
 - **coachbot**: `services.circles.form_circles` with default weights (repeat 100-200 per \
 earlier meeting, same team 4, same level 1), seed = round number, told how many rounds \
-are left (this one included). With that, rosters of up to 40 in pairs are matched exactly \
-each round (blossom matching, hard constraints as missing edges) and this round's pairing \
-is the one whose cost plus that of exactly matching every round left, with this round's \
-clocks, is lowest; groups of four and larger rosters use the seeded greedy pass and local \
+are left (this one included) and each later round's clocks, as a series knows its round \
+dates. With that, rosters of up to 25 in pairs plan every round left as one integer \
+program (HiGHS through SciPy: one column per round and possible pair, or three on an odd \
+roster; a repeat costs 100 whenever it falls) and take this round from the plan, solving \
+again each round; groups of four and larger rosters use the seeded greedy pass and local \
 search. It keeps levels apart as well as teams (the same-level column); colette weighs \
 teams only.
 - **random**: shuffle, then cut into the same group sizes coachbot plans. It ignores \
@@ -458,8 +460,16 @@ it ignores that the people someone could meet may all be needed by others too (a
 timezone cluster too small for its share of rounds)."""
 
 
-def other_rosters(configs: list[tuple[int, int]], rounds: int, seeds: list[int]) -> list[str]:
-    """One roster can flatter or wrong a method; these sum each small config over several."""
+REPEAT_MINIMUM_MAX_PEOPLE = 30  # a pairs program with threes stays solvable in minutes
+
+
+def other_rosters(
+    configs: list[tuple[int, int]], rounds: int, seeds: list[int], bounds: int = 0
+) -> list[str]:
+    """One roster can flatter or wrong a method; these sum each small config over several.
+
+    With `bounds`, small rosters in pairs also get the fewest repeats any schedule that
+    places everyone can have, proven by CBC (colette leaves people out, so it has none)."""
     if not seeds:
         return []
     lines = [
@@ -468,9 +478,10 @@ def other_rosters(configs: list[tuple[int, int]], rounds: int, seeds: list[int])
         f"The small configurations again on rosters drawn the same way with seeds "
         f"{', '.join(map(str, seeds))} (the results above use seed 7), summed over the rosters.",
         "",
-        "| people | size | method | repeats above the floor, per roster | same-team rate "
+        "| people | size | method | repeats above the floor, per roster "
+        "| repeats above the proven fewest, per roster | same-team rate "
         "| circles with a same-team pair | unmatched person-rounds |",
-        "|---:|---:|---|---|---:|---:|---:|",
+        "|---:|---:|---|---|---|---:|---:|---:|",
     ]
     for count, size in configs:
         if count > OTHER_ROSTERS_MAX_PEOPLE:
@@ -481,18 +492,45 @@ def other_rosters(configs: list[tuple[int, int]], rounds: int, seeds: list[int])
             for name, drop_cost in (("colette", None), ("colette-keep", KEEP_EVERYONE)):
                 methods[name] = colette_method(drop_cost=drop_cost)
         runs = [run_config(count, size, rounds, methods, roster_seed=seed) for seed in seeds]
+        fewest = (
+            [fewest_repeats(count, rounds, seed, bounds) for seed in seeds]
+            if bounds and size == 2 and count <= REPEAT_MINIMUM_MAX_PEOPLE
+            else []
+        )
         for name in methods:
             tallies = [t for tallies in runs for t in tallies if t.method == name and not t.note]
             if len(tallies) < len(seeds):
                 continue
             gaps = [t.repeats - t.floor for t in tallies]
+            proven = "–"
+            if fewest and not any(t.unmatched for t in tallies):
+                above = [t.repeats - least for t, least in zip(tallies, fewest, strict=True)]
+                proven = f"{', '.join(map(str, above))} (total {sum(above)})"
             lines.append(
                 f"| {count} | {size} | {name} | {', '.join(map(str, gaps))} (total {sum(gaps)}) | "
+                f"{proven} | "
                 f"{rate(sum(t.same_team for t in tallies), sum(t.pairs for t in tallies))} | "
                 f"{rate(sum(t.team_circles for t in tallies), sum(t.circles for t in tallies))} | "
                 f"{sum(t.unmatched for t in tallies)} |"
             )
     return [*lines, ""]
+
+
+def bench_schedule(rows: Sequence[tuple[str, str, str, str]], rounds: int) -> Schedule:
+    """The roster as the whole-program references see it: teams, and clocks per round."""
+    dates = [FIRST_ROUND + timedelta(weeks=week) for week in range(rounds)]
+    return Schedule(
+        teams=[row[1] for row in rows],
+        offsets=[[p.utc_offset_minutes for p in candidates_on(rows, day)] for day in dates],
+        spread=SPREAD,
+    )
+
+
+def fewest_repeats(count: int, rounds: int, seed: int, seconds: int) -> int:
+    """The proven fewest repeats of an everyone-placed pairs schedule for this roster."""
+    print(f"  {count} in pairs, roster {seed}: fewest repeats", file=sys.stderr, flush=True)
+    schedule = bench_schedule(synthetic_roster(count, seed), rounds)
+    return pairs_repeat_minimum(schedule, seconds=seconds).proven_minimum
 
 
 def whole_program_references(results: Results, rounds: int, seconds: int) -> list[Reference]:
@@ -503,12 +541,7 @@ def whole_program_references(results: Results, rounds: int, seconds: int) -> lis
         if count > 100 or ours.note or ours.unmatched or ours.repeats == 0:
             continue
         rows = synthetic_roster(count)
-        dates = [FIRST_ROUND + timedelta(weeks=week) for week in range(rounds)]
-        schedule = Schedule(
-            teams=[row[1] for row in rows],
-            offsets=[[p.utc_offset_minutes for p in candidates_on(rows, day)] for day in dates],
-            spread=SPREAD,
-        )
+        schedule = bench_schedule(rows, rounds)
         matcher = f"{ours.repeats} repeats, {ours.same_team} same-team pairs"
         if size == 2:
             print(f"  {count} in pairs: whole-program integer program", file=sys.stderr)
@@ -606,7 +639,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         methods = methods_for(count, size, args.colette_max, args.rounds)
         results.append((count, size, run_config(count, size, args.rounds, methods)))
     references = whole_program_references(results, args.rounds, args.bounds)
-    more = other_rosters(configs, args.rounds, args.roster_seeds)
+    more = other_rosters(configs, args.rounds, args.roster_seeds, args.bounds)
     chart = draw_chart(results, args.out.with_suffix(".png"))
     command = shlex.join([".venv/bin/python", "bench/circles.py", *(argv or sys.argv[1:])])
     load = (load_at_start, os.getloadavg()[0])

@@ -7,6 +7,8 @@ round-by-round method can, to tell how far a figure is from what is possible at 
   placed, a group of three when the roster is odd, each group inside the window on its
   date) that minimises same-team pairs among schedules with at most a given number of
   repeats. The solver's bound is a proof: no such schedule has fewer same-team pairs.
+- `pairs_repeat_minimum`: the same program minimising repeats alone: the fewest any
+  everyone-placed pairs schedule has, which can sit above the counting floor.
 - `whole_program_search`: annealing over a whole schedule with its group sizes fixed,
   started from the matcher's own schedule. It proves nothing; it shows a schedule with
   fewer repeats exists when it finds one.
@@ -21,6 +23,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Any
 
 from services.circles.timezones import offset_spread
 
@@ -47,8 +50,16 @@ class TeamBound:
     seconds: int
 
 
-def pairs_team_bound(schedule: Schedule, *, repeats_cap: int, seconds: int) -> TeamBound:
-    """Fewest same-team pairs any everyone-placed pairs schedule with <= cap repeats has."""
+@dataclass
+class _PairsModel:
+    model: Any  # mip.Model: python-mip is a benchmark-only dependency, imported late
+    every: list[Any]
+    met: list[Any]
+    same_team: list[Any]
+
+
+def _pairs_model(schedule: Schedule) -> _PairsModel:
+    """Every everyone-placed pairs schedule (a three a round when the roster is odd)."""
     import mip
 
     count, rounds = len(schedule.teams), len(schedule.offsets)
@@ -87,8 +98,17 @@ def pairs_team_bound(schedule: Schedule, *, repeats_cap: int, seconds: int) -> T
         once = model.add_var(var_type=mip.BINARY)
         model += once <= mip.xsum(terms)
         met.append(once)
-    model += mip.xsum(every) - mip.xsum(met) <= repeats_cap
-    model.objective = mip.xsum(same_team)
+    return _PairsModel(model=model, every=every, met=met, same_team=same_team)
+
+
+def pairs_team_bound(schedule: Schedule, *, repeats_cap: int, seconds: int) -> TeamBound:
+    """Fewest same-team pairs any everyone-placed pairs schedule with <= cap repeats has."""
+    import mip
+
+    built = _pairs_model(schedule)
+    model = built.model
+    model += mip.xsum(built.every) - mip.xsum(built.met) <= repeats_cap
+    model.objective = mip.xsum(built.same_team)
     status = model.optimize(max_seconds=seconds)
     found = None
     if status in (mip.OptimizationStatus.OPTIMAL, mip.OptimizationStatus.FEASIBLE):
@@ -99,6 +119,31 @@ def pairs_team_bound(schedule: Schedule, *, repeats_cap: int, seconds: int) -> T
         proven_minimum=math.ceil(model.objective_bound - 1e-6),
         optimal=status == mip.OptimizationStatus.OPTIMAL,
         seconds=seconds,
+    )
+
+
+@dataclass(frozen=True)
+class RepeatMinimum:
+    best_found: int | None
+    proven_minimum: int
+    optimal: bool
+
+
+def pairs_repeat_minimum(schedule: Schedule, *, seconds: int) -> RepeatMinimum:
+    """Fewest repeats any everyone-placed pairs schedule has; CBC's bound proves it."""
+    import mip
+
+    built = _pairs_model(schedule)
+    model = built.model
+    model.objective = mip.xsum(built.every) - mip.xsum(built.met)
+    status = model.optimize(max_seconds=seconds)
+    found = None
+    if status in (mip.OptimizationStatus.OPTIMAL, mip.OptimizationStatus.FEASIBLE):
+        found = round(model.objective_value)
+    return RepeatMinimum(
+        best_found=found,
+        proven_minimum=math.ceil(model.objective_bound - 1e-6),
+        optimal=status == mip.OptimizationStatus.OPTIMAL,
     )
 
 
@@ -207,9 +252,9 @@ def render(references: list[Reference]) -> list[str]:
         "see all rounds at once, with every round's own clocks, and optimise one figure. "
         "Knowing the series runs twelve rounds, a schedule can take a few repeats early "
         "among people who will run out of new partners anyway, leaving room for everyone "
-        "else later. coachbot is told how many rounds are left, but it still fixes one "
-        "round at a time, guesses later rounds with this round's clocks, and weighs "
-        "levels and how recent a repeat is as well as teams.",
+        "else later. coachbot plans that way too for rosters of up to 25 in pairs, but it "
+        "weighs levels as well as teams, so its same-team count can sit above the "
+        "team-only minimum; groups of four are still formed one round at a time.",
         "",
         "| people | size | coachbot | whole-program figure |",
         "|---:|---:|---|---|",
