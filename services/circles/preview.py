@@ -10,11 +10,13 @@ import csv
 import json
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TextIO
+
+from tqdm import tqdm
 
 from services.circles.candidates import Candidate, MatchSettings
 from services.circles.matcher import MatchResult, RoundFigures, form_circles, sum_figures
@@ -131,6 +133,7 @@ def preview_rounds(
     first_round: date,
     cadence_days: int = 7,
     blocks: Iterable[tuple[str, str]] = (),
+    on_round: Callable[[MatchResult], None] | None = None,
 ) -> list[MatchResult]:
     """Form `rounds` consecutive rounds; each one remembers the rounds before it."""
     if rounds < 1:
@@ -153,6 +156,8 @@ def preview_rounds(
         )
         history.append(result.groups)
         results.append(result)
+        if on_round is not None:
+            on_round(result)
     return results
 
 
@@ -251,14 +256,19 @@ def run_preview(
             max_spread_minutes=round(max_spread_hours * 60),
             history_window=max(rounds, 1),
         )
-        results = preview_rounds(
-            roster=roster,
-            rounds=rounds,
-            settings=settings,
-            seed=seed,
-            first_round=first_round or date.today(),
-            blocks=blocks,
-        )
+        # Small rosters in pairs plan the whole series each round, which takes seconds.
+        with tqdm(
+            total=rounds, unit="round", desc="forming", file=err, disable=not err.isatty()
+        ) as bar:
+            results = preview_rounds(
+                roster=roster,
+                rounds=rounds,
+                settings=settings,
+                seed=seed,
+                first_round=first_round or date.today(),
+                blocks=blocks,
+                on_round=lambda _: bar.update(),
+            )
     except DomainError as exc:
         # A roster's problems read best next to its file name; other errors stand alone.
         where = roster_path if isinstance(exc, RosterInvalid) else "error"
