@@ -6,8 +6,9 @@ penalised and optional shared competencies rewarded. A seeded greedy pass in clo
 builds the first groups (grouping.py), local search swaps members and runs cyclic
 exchanges between nearby groups (search.py), and small rosters compare a few drafts by
 what the next rounds could still reach (planning.py). Small rosters in pairs whose series
-says how many rounds are left are matched exactly instead (pairing.py), and small even
-ones whose series remembers all its rounds plan every round left at once (series_pairs.py)."""
+says how many rounds are left are matched exactly instead (pairing.py), and those of up
+to 25 people whose series remembers all its rounds plan every round left at once
+(series_pairs.py)."""
 
 from __future__ import annotations
 
@@ -107,8 +108,8 @@ def form_circles(
 
     `rounds_left` counts this round and those still to come in the series, when known;
     small rosters in pairs are then matched exactly, with an eye on the rounds left, and
-    small even rosters whose series remembers every round plan all the rounds left at
-    once. `later_clocks` gives each later round's UTC offsets by candidate key, so that
+    those of up to 25 people whose series remembers every round plan the rounds left
+    together. `later_clocks` gives each later round's UTC offsets by candidate key, so that
     plan knows whose hours daylight saving brings together or apart."""
     if rounds_left is not None and rounds_left < 1:
         raise Invalid("rounds_left must be at least 1 (this round)", field="rounds_left")

@@ -51,7 +51,8 @@ class RoundInputs:
 def plan_round(
     *, inputs: RoundInputs, history: History, seed: int, rounds_left: int | None = None
 ) -> tuple[RoundProblem, Draft]:
-    """Build the round's problem and pick its best draft, looking ahead on small rosters."""
+    """Build the round's problem and pick its best draft, looking ahead on small rosters
+    (for small series in pairs, all the way to the series' end)."""
     problem = _problem(inputs, history)
     if rounds_left is not None and _remembers_series(inputs, history, rounds_left):
         planned = plan_series_pairs(

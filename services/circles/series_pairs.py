@@ -40,6 +40,8 @@ SERIES_MAX_PEOPLE = 25
 # rounds, and take minutes) is left to the round-by-round pairing, which needs no plan
 # where partners are that plentiful.
 MAX_CIRCLES = 20_000
+# A longer series is planned this many rounds ahead at a time.
+MAX_ROUNDS_PLANNED = 12
 NODE_LIMIT = 20_000
 TIME_LIMIT_SECONDS = 180.0
 
@@ -66,9 +68,11 @@ def plan_series_pairs(
 ) -> Draft | None:
     """This round's pairs from the cheapest plan of the rounds left, or None if unplanned.
 
-    `clocks` holds each person's UTC offset for every round left, this one first."""
-    count, rounds_left = problem.count, len(clocks)
-    if problem.size != 2 or not 4 <= count <= SERIES_MAX_PEOPLE or rounds_left < 1:
+    `clocks` holds each person's UTC offset for every round left, this one first; a long
+    series is planned `MAX_ROUNDS_PLANNED` rounds ahead."""
+    clocks = clocks[:MAX_ROUNDS_PLANNED]
+    count = problem.count
+    if problem.size != 2 or not 4 <= count <= SERIES_MAX_PEOPLE or not clocks:
         return None
     program = _program(problem, clocks)
     if not program.circles or len(program.circles) > MAX_CIRCLES:

@@ -168,3 +168,17 @@ def _fewest_repeats(roster: list[Candidate], *, rounds: int) -> int:
         sum(count - 1 for count in Counter(p for i in chosen for p in options[i]).values())
         for chosen in combinations_with_replacement(range(len(options)), rounds)
     )
+
+
+def test_a_long_series_is_planned_a_stretch_at_a_time() -> None:
+    # A year of weekly rounds for 24 people: the plan looks twelve rounds ahead, and this
+    # round still pairs everyone with someone new.
+    roster = [person(f"U{n:02d}", team="ABCD"[n % 4]) for n in range(24)]
+    result = form_circles(
+        candidates=roster,
+        settings=MatchSettings(size=2, history_window=52),
+        rounds_left=52,
+    )
+    assert result.unmatched == ()
+    assert result.figures.repeat_pairs == result.figures.same_team_pairs == 0
+    assert len(result.circles) == 12
