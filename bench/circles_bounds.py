@@ -106,41 +106,41 @@ def pairs_team_bound(schedule: Schedule, *, repeats_cap: int, seconds: int) -> T
     import mip
 
     built = _pairs_model(schedule)
-    model = built.model
-    model += mip.xsum(built.every) - mip.xsum(built.met) <= repeats_cap
-    model.objective = mip.xsum(built.same_team)
-    status = model.optimize(max_seconds=seconds)
-    found = None
-    if status in (mip.OptimizationStatus.OPTIMAL, mip.OptimizationStatus.FEASIBLE):
-        found = round(model.objective_value)
+    built.model += mip.xsum(built.every) - mip.xsum(built.met) <= repeats_cap
+    found = _minimise(built.model, mip.xsum(built.same_team), seconds)
     return TeamBound(
         repeats_cap=repeats_cap,
-        best_found=found,
-        proven_minimum=math.ceil(model.objective_bound - 1e-6),
-        optimal=status == mip.OptimizationStatus.OPTIMAL,
+        best_found=found.best_found,
+        proven_minimum=found.proven_minimum,
+        optimal=found.optimal,
         seconds=seconds,
     )
 
 
 @dataclass(frozen=True)
-class RepeatMinimum:
+class Minimum:
     best_found: int | None
     proven_minimum: int
     optimal: bool
 
 
-def pairs_repeat_minimum(schedule: Schedule, *, seconds: int) -> RepeatMinimum:
+def pairs_repeat_minimum(schedule: Schedule, *, seconds: int) -> Minimum:
     """Fewest repeats any everyone-placed pairs schedule has; CBC's bound proves it."""
     import mip
 
     built = _pairs_model(schedule)
-    model = built.model
-    model.objective = mip.xsum(built.every) - mip.xsum(built.met)
+    return _minimise(built.model, mip.xsum(built.every) - mip.xsum(built.met), seconds)
+
+
+def _minimise(model: Any, objective: Any, seconds: int) -> Minimum:
+    import mip
+
+    model.objective = objective
     status = model.optimize(max_seconds=seconds)
     found = None
     if status in (mip.OptimizationStatus.OPTIMAL, mip.OptimizationStatus.FEASIBLE):
         found = round(model.objective_value)
-    return RepeatMinimum(
+    return Minimum(
         best_found=found,
         proven_minimum=math.ceil(model.objective_bound - 1e-6),
         optimal=status == mip.OptimizationStatus.OPTIMAL,
