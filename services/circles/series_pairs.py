@@ -33,8 +33,9 @@ from services.circles.grouping import Draft
 from services.circles.problem import RoundProblem
 from services.circles.timezones import offset_spread
 
-# Rosters up to this size are planned whole: 24 or 25 people over twelve rounds solve to a
-# proven optimum in 3-40 s of CPU a round here. Larger rosters use the round-by-round pairing.
+# Rosters up to this size are planned whole: on the benchmark's rosters over twelve rounds,
+# 24 people take up to 30 s of CPU a round and 25 (with threes) up to 105 s. Larger
+# rosters use the round-by-round pairing.
 SERIES_MAX_PEOPLE = 25
 # A program with more circles than this (25 people in one timezone have 31,000 over twelve
 # rounds, and take minutes) is left to the round-by-round pairing, which needs no plan
