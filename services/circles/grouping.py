@@ -12,6 +12,7 @@ from services.circles.timezones import MINUTES_PER_DAY, format_offset, offset_wi
 # good mix of teams and levels, narrow enough that 1,000 people stay fast.
 SEED_POOL = 48
 SEED_SCAN = 6 * SEED_POOL
+EPSILON = 1e-9
 
 
 @dataclass(slots=True)
@@ -138,10 +139,39 @@ def place_leftovers(problem: RoundProblem, draft: Draft, leftovers: list[int]) -
 
 
 def retry_unplaced(problem: RoundProblem, draft: Draft) -> None:
-    """Try the unplaced again once the search has reshaped the groups."""
+    """Try the unplaced again once the search has reshaped the groups, then let whoever is
+    still left out take the seat of someone who would meet fewer new people."""
     waiting = list(draft.unplaced)
     draft.unplaced.clear()
     place_leftovers(problem, draft, waiting)
+    _rotate_unplaced(problem, draft)
+
+
+def _rotate_unplaced(problem: RoundProblem, draft: Draft) -> None:
+    # When the window leaves two people competing for one seat, the one whose meeting there
+    # costs less (no repeat, say) sits in; across rounds, repeat costs then take turns.
+    improved = True
+    while improved:
+        improved = False
+        for person in sorted(draft.unplaced):
+            options = sorted(
+                (gain, position, member)
+                for position, group in enumerate(draft.groups)
+                for member in group
+                for rest in [[m for m in group if m != member]]
+                if problem.fits(person, rest)
+                for gain in [problem.cost_with(person, rest) - problem.cost_with(member, rest)]
+                if gain < -EPSILON
+            )
+            if not options:
+                continue
+            _, position, member = options[0]
+            group = draft.groups[position]
+            group[group.index(member)] = person
+            del draft.unplaced[person]
+            draft.unplaced[member] = unplaced_reason(problem, draft, member)
+            improved = True
+            break
 
 
 def _join(problem: RoundProblem, draft: Draft, person: int, *, below: int) -> bool:

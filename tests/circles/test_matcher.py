@@ -260,3 +260,23 @@ def test_a_thousand_people_in_fours_are_grouped_quickly_and_completely() -> None
     assert all(spread_of(c.members, roster) <= 6 * 60 for c in result.circles)
     # The goal is under 2 s; the bound leaves room for a busy CI machine.
     assert elapsed < 6
+
+
+def test_whoever_the_window_leaves_out_takes_turns_with_a_rival_for_the_same_seat() -> None:
+    # London can meet Chicago or Berlin, who cannot meet each other or anyone else: one of
+    # them sits out each round, and repeat costs make them take turns.
+    roster = [
+        person("LON", utc_offset_minutes=0),
+        person("CHI", utc_offset_minutes=-360),
+        person("BER", utc_offset_minutes=60),
+        person("TYO", utc_offset_minutes=540),
+        person("SYD", utc_offset_minutes=660),
+    ]
+    settings = MatchSettings(size=2, history_window=4)
+    history: list[list[list[str]]] = []
+    left_out: list[str] = []
+    for number in range(4):
+        result = form_circles(candidates=roster, history=history, settings=settings, seed=number)
+        left_out += [u.key for u in result.unmatched]
+        history.append(result.groups)
+    assert sorted(left_out) == ["BER", "BER", "CHI", "CHI"]
