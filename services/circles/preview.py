@@ -143,8 +143,8 @@ def preview_rounds(
     results: list[MatchResult] = []
     days = [first_round + timedelta(days=cadence_days * number) for number in range(rounds)]
     clocks = [_clocks(roster, on=on) for on in days]
-    for number, on in enumerate(days):
-        candidates = [_candidate(entry, on=on) for entry in roster]
+    for number in range(rounds):
+        candidates = [_candidate(entry, clocks[number]) for entry in roster]
         result = form_circles(
             candidates=candidates,
             blocks=blocked,
@@ -168,13 +168,13 @@ def _clocks(roster: Sequence[RosterEntry], *, on: date) -> dict[str, int]:
     }
 
 
-def _candidate(entry: RosterEntry, *, on: date) -> Candidate:
+def _candidate(entry: RosterEntry, clocks: dict[str, int]) -> Candidate:
     return Candidate(
         key=entry.slack_user_id,
         team=entry.team,
         level=entry.level,
         region=entry.region,
-        utc_offset_minutes=utc_offset_minutes(timezone=entry.timezone, on=on),
+        utc_offset_minutes=clocks[entry.slack_user_id],
     )
 
 

@@ -34,6 +34,7 @@ from services.circles.models import (
     RoundStatus,
 )
 from services.circles.schedule import round_at, round_date, rounds_left
+from services.circles.series_pairs import MAX_ROUNDS_PLANNED
 from services.circles.timezones import utc_offset_minutes
 from services.delivery.service import NewDelivery, enqueue_many
 from services.errors import Conflict, Invalid, NotFound
@@ -230,13 +231,14 @@ async def _competencies(session: AsyncSession, member_ids: list[int]) -> dict[in
 def _later_clocks(
     series: CircleSeries, people: list[Member], *, after: int, rounds_left: int | None
 ) -> list[dict[str, int]]:
-    """Everyone's UTC offset on each later round's date, for a series that knows its end."""
+    """Everyone's UTC offset on each later round's date, as far ahead as the matcher plans."""
+    ahead = min(rounds_left or 1, MAX_ROUNDS_PLANNED)
     return [
         {
             str(member.id): _offset(member, on=round_date(series=series, number=number))
             for member in people
         }
-        for number in range(after + 1, after + (rounds_left or 1))
+        for number in range(after + 1, after + ahead)
     ]
 
 

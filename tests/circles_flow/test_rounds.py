@@ -170,3 +170,35 @@ async def test_affinity_groups_by_shared_competencies_of_shared_goals_only(
         explanations = sorted(c.explanation for c in (await check.exec(select(Circle))))
     assert any("shared focus on delegation" in text for text in explanations)
     assert not any("resilience" in text for text in explanations)
+
+
+# Chicago and Berlin are six hours apart between the US and EU clock changes and seven
+# after them; New York and London stay within reach of everyone.
+# Planned with the first round's clocks only, this roster's plan left them for the last.
+DAYLIGHT_SAVING_ROSTER = (
+    ("Europe/Berlin", "Sales", "L1"),
+    ("America/Chicago", "Engineering", "L1"),
+    ("America/New_York", "Finance", "L2"),
+    ("Europe/London", "People", "L2"),
+)
+
+
+async def test_a_series_with_an_end_date_plans_pairs_with_later_rounds_clocks(
+    session: AsyncSession, sessions: Sessions, tick: Tick
+) -> None:
+    # Three rounds (18 March to 1 April 2025) for four people in pairs: everyone meets
+    # everyone once only if Chicago and Berlin meet before the EU clocks change.
+    program = await make_program(session, roster=DAYLIGHT_SAVING_ROSTER, group_size=2,
+                                 miss_limit=10, start_date=date(2025, 3, 17))
+    program.cohort.end_date = date(2025, 4, 1)
+    session.add(program.cohort)
+    await session.commit()
+    first = FIRST_ROUND + 2 * WEEK
+    seen: list[frozenset[int]] = []
+    for week in range(3):
+        await tick(first + week * WEEK)
+        seen += await circles_in(sessions, week + 1)
+    assert [(r.number, r.scheduled_for.date()) for r in await rounds(sessions)] == [
+        (1, date(2025, 3, 18)), (2, date(2025, 3, 25)), (3, date(2025, 4, 1))
+    ]
+    assert len(seen) == len(set(seen)) == 6
