@@ -533,7 +533,9 @@ def fewest_repeats(count: int, rounds: int, seed: int, seconds: int) -> int:
     return pairs_repeat_minimum(schedule, seconds=seconds).proven_minimum
 
 
-def whole_program_references(results: Results, rounds: int, seconds: int) -> list[Reference]:
+def whole_program_references(
+    results: Results, rounds: int, seconds: int, swaps_per_seat: int = 2_000
+) -> list[Reference]:
     """Small rosters only: a proven same-team minimum for pairs, a schedule search for fours."""
     references: list[Reference] = []
     for count, size, tallies in results if seconds else []:
@@ -559,7 +561,7 @@ def whole_program_references(results: Results, rounds: int, seconds: int) -> lis
             print(f"  {count} in groups of {size}: whole-program search", file=sys.stderr)
             index = {row[0]: position for position, row in enumerate(rows)}
             schedule_rounds = [[[index[k] for k in g] for g in groups] for groups in ours.rounds]
-            moves = 2_000 * count * rounds
+            moves = swaps_per_seat * count * rounds
             found_schedule = whole_program_search(schedule, schedule_rounds, moves=moves)
             finding = (
                 f"same group sizes, annealed from coachbot's schedule ({moves:,} swaps): "
@@ -625,6 +627,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also run the whole-program references, giving each solve this many seconds",
     )
     parser.add_argument(
+        "--search-swaps",
+        type=int,
+        default=2_000,
+        metavar="PER_SEAT",
+        help="swaps per person and round for the whole-program search of groups (with --bounds)",
+    )
+    parser.add_argument(
         "--roster-seeds",
         type=lambda text: [int(seed) for seed in text.split(",")],
         default=[],
@@ -638,7 +647,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{count} people in groups of {size}", file=sys.stderr, flush=True)
         methods = methods_for(count, size, args.colette_max, args.rounds)
         results.append((count, size, run_config(count, size, args.rounds, methods)))
-    references = whole_program_references(results, args.rounds, args.bounds)
+    references = whole_program_references(results, args.rounds, args.bounds, args.search_swaps)
     more = other_rosters(configs, args.rounds, args.roster_seeds, args.bounds)
     chart = draw_chart(results, args.out.with_suffix(".png"))
     command = shlex.join([".venv/bin/python", "bench/circles.py", *(argv or sys.argv[1:])])
