@@ -34,7 +34,7 @@ from services.circles.problem import RoundProblem
 from services.circles.timezones import offset_spread
 
 # Rosters up to this size are planned whole: on the benchmark's rosters over twelve rounds,
-# 24 people take up to 30 s of CPU a round and 25 (with threes) up to 105 s. Larger
+# 24 people take up to 32 s of CPU a round and 25 (with threes) up to 105 s. Larger
 # rosters use the round-by-round pairing.
 SERIES_MAX_PEOPLE = 25
 # A program with more circles than this (25 people in one timezone have 31,000 over twelve
