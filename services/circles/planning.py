@@ -56,9 +56,7 @@ def plan_round(
     problem = _problem(inputs, history)
     if rounds_left is not None and _remembers_series(inputs, history, rounds_left):
         planned = plan_series_pairs(
-            problem=problem,
-            past=_as_indices(problem, history),
-            clocks=_clocks(problem, inputs.later_clocks, rounds_left),
+            problem=problem, clocks=_clocks(problem, inputs.later_clocks, rounds_left)
         )
         if planned is not None:
             return problem, planned

@@ -46,7 +46,6 @@ MAX_ROUNDS_PLANNED = 12
 NODE_LIMIT = 20_000
 TIME_LIMIT_SECONDS = 180.0
 
-Groups = list[list[int]]
 Pair = tuple[int, int]
 
 
@@ -65,7 +64,7 @@ class _Program:
 
 
 def plan_series_pairs(
-    *, problem: RoundProblem, past: list[Groups], clocks: list[list[int]]
+    *, problem: RoundProblem, clocks: list[list[int]]
 ) -> Draft | None:
     """This round's pairs from the cheapest plan of the rounds left, or None if unplanned.
 
@@ -81,7 +80,7 @@ def plan_series_pairs(
     circles, extras = len(program.circles), len(program.pairs)
     result = milp(
         _objective(problem, program),
-        constraints=_constraints(program, _met_before(past)),
+        constraints=_constraints(problem, program),
         integrality=np.concatenate([np.ones(circles), np.zeros(extras)]),
         bounds=Bounds(
             np.zeros(circles + extras),
@@ -120,15 +119,6 @@ def _fits(problem: RoundProblem, offsets: list[int], circle: tuple[int, ...]) ->
     return offset_spread([offsets[member] for member in circle]) <= problem.max_spread
 
 
-def _met_before(past: list[Groups]) -> set[Pair]:
-    return {
-        (min(a, b), max(a, b))
-        for groups in past
-        for group in groups
-        for a, b in combinations(group, 2)
-    }
-
-
 def _objective(problem: RoundProblem, program: _Program) -> np.ndarray:
     # Pair terms without the history's repeat cost: repeats are the extra-meeting columns.
     def fixed(a: int, b: int) -> float:
@@ -140,7 +130,7 @@ def _objective(problem: RoundProblem, program: _Program) -> np.ndarray:
     return np.array(terms + [problem.weights.repeat] * len(program.pairs))
 
 
-def _constraints(program: _Program, met_before: set[Pair]) -> LinearConstraint:
+def _constraints(problem: RoundProblem, program: _Program) -> LinearConstraint:
     """Everyone in one circle a round, one three a round on an odd roster, and each
     pair's extra meetings at least its meetings less one (less none once it has met)."""
     seats = program.count * program.rounds
@@ -164,7 +154,8 @@ def _constraints(program: _Program, met_before: set[Pair]) -> LinearConstraint:
     threes = program.rounds if program.odd else 0
     shape = (three_row + threes, first_extra + len(program.pairs))
     matrix = coo_matrix((values, (rows, cols)), shape=shape).tocsr()
-    once = [0.0 if pair in met_before else 1.0 for pair in program.pairs]
+    # The problem's history is the whole series here, so `met` holds every earlier meeting.
+    once = [0.0 if b in problem.met[a] else 1.0 for a, b in program.pairs]
     lower = [1.0] * seats + [-np.inf] * len(program.pairs) + [1.0] * threes
     upper = [1.0] * seats + once + [1.0] * threes
     return LinearConstraint(matrix, np.array(lower), np.array(upper))
