@@ -25,7 +25,13 @@ from services.circles.grouping import Draft, build_groups, clock_order, retry_un
 from services.circles.pairing import pair_round
 from services.circles.problem import History, RoundProblem, build_problem
 from services.circles.search import improve
-from services.circles.series_pairs import plan_series_pairs
+from services.circles.series_groups import (
+    SERIES_MAX_PEOPLE,
+    SERIES_MIN_PEOPLE,
+    improve_series_groups,
+)
+from services.circles.series_pairs import MAX_ROUNDS_PLANNED, plan_series_pairs
+from services.circles.timezones import offset_spread
 
 # Restarts share a budget of roughly this many person-visits, so small rosters get several
 # fresh starts and large ones a single start.
@@ -52,14 +58,30 @@ def plan_round(
     *, inputs: RoundInputs, history: History, seed: int, rounds_left: int | None = None
 ) -> tuple[RoundProblem, Draft]:
     """Build the round's problem and pick its best draft, looking ahead on small rosters
-    (for small series in pairs, all the way to the series' end)."""
+    (for small series, all the way to the series' end)."""
     problem = _problem(inputs, history)
-    if rounds_left is not None and _remembers_series(inputs, history, rounds_left):
+    whole_series = rounds_left is not None and _remembers_series(inputs, history, rounds_left)
+    if whole_series and rounds_left is not None:
         planned = plan_series_pairs(
             problem=problem, clocks=_clocks(problem, inputs.later_clocks, rounds_left)
         )
         if planned is not None:
             return problem, planned
+    draft = _round_draft(problem, inputs, history, seed, rounds_left)
+    if whole_series and rounds_left is not None:
+        improved = _improve_series(problem, inputs, history, draft, seed, rounds_left)
+        if improved is not None:
+            return problem, improved
+    return problem, draft
+
+
+def _round_draft(
+    problem: RoundProblem,
+    inputs: RoundInputs,
+    history: History,
+    seed: int,
+    rounds_left: int | None,
+) -> Draft:
     if rounds_left is not None:
         paired = pair_round(
             problem=problem,
@@ -68,19 +90,72 @@ def plan_round(
             window=inputs.settings.history_window,
         )
         if paired is not None:
-            return problem, paired
+            return paired
     drafts = _candidate_drafts(problem, seed=seed)
     depth = _lookahead_depth(problem.count)
     if depth == 0 or len(drafts) == 1:
-        return problem, drafts[0]
-    best = min(
+        return drafts[0]
+    return min(
         drafts,
         key=lambda draft: (
             *_shape(draft),
             draft.total + _future_cost(inputs, _extend(problem, history, draft), depth, seed),
         ),
     )
-    return problem, best
+
+
+def _improve_series(
+    problem: RoundProblem,
+    inputs: RoundInputs,
+    history: History,
+    draft: Draft,
+    seed: int,
+    rounds_left: int,
+) -> Draft | None:
+    """This round's draft from a plan of the rounds left improved as a whole (groups of
+    three or more), or None when that plan is no cheaper than drafting round by round."""
+    if problem.size < 3 or not SERIES_MIN_PEOPLE <= problem.count <= SERIES_MAX_PEOPLE:
+        return None
+    clocks = _clocks(problem, inputs.later_clocks, min(rounds_left, MAX_ROUNDS_PLANNED))
+    drafts = [draft]
+    planned = _extend(problem, history, draft)
+    for number in range(1, len(clocks)):
+        moved = [
+            replace(person, utc_offset_minutes=clocks[number][index])
+            for index, person in enumerate(problem.people)
+        ]
+        later = _problem(replace(inputs, candidates=moved), planned)
+        later_draft = _candidate_drafts(later, seed=seed + number, varied=False)[0]
+        drafts.append(later_draft)
+        planned = _extend(later, planned, later_draft)
+    plan = _fullest_shapes(problem, drafts, clocks)
+    groups = improve_series_groups(
+        problem=problem, plan=[d.groups for d in plan], clocks=clocks, seed=seed
+    )
+    if groups is None:
+        return None
+    return Draft(
+        groups=groups,
+        unplaced=dict(plan[0].unplaced),
+        total=sum(problem.group_cost(group) for group in groups),
+    )
+
+
+def _fullest_shapes(
+    problem: RoundProblem, drafts: list[Draft], clocks: list[list[int]]
+) -> list[Draft]:
+    """Give a round whose draft left someone out or split into extra circles the circles
+    of the fullest draft instead, where those fit its clocks. The search that follows keeps
+    each circle's size, so it must start from the fullest shape; it then remixes members."""
+    fullest = min(drafts, key=_shape)
+    shaped = []
+    for draft, offsets in zip(drafts, clocks, strict=True):
+        fits = all(
+            offset_spread([offsets[m] for m in group]) <= problem.max_spread
+            for group in fullest.groups
+        )
+        shaped.append(fullest if _shape(draft) > _shape(fullest) and fits else draft)
+    return shaped
 
 
 def _remembers_series(inputs: RoundInputs, history: History, rounds_left: int) -> bool:
