@@ -129,11 +129,12 @@ def _improve_series(
         drafts.append(later_draft)
         planned = _extend(later, planned, later_draft)
     plan = _fullest_shapes(problem, drafts, clocks)
-    groups = improve_series_groups(
+    improved = improve_series_groups(
         problem=problem, plan=[d.groups for d in plan], clocks=clocks, seed=seed
     )
-    if groups is None:
+    if improved is None:
         return None
+    groups = improved[0]
     return Draft(
         groups=groups,
         unplaced=dict(plan[0].unplaced),

@@ -15,8 +15,9 @@ own: the repeat weight for every meeting of a pair after its first, history incl
 plus each pair's same-team, same-level and affinity terms. Swaps keep every circle's size
 and leave whoever a draft could not place where they were.
 
-Only this round's circles are returned; the next round plans again from what happened.
-The random tie-breaks come from the round's seed, so the same inputs give the same plan.
+The planner takes this round's circles from the plan; the next round plans again from
+what actually happened. The random tie-breaks come from the round's seed, so the same
+inputs give the same plan.
 """
 
 from __future__ import annotations
@@ -68,8 +69,8 @@ class _Search:
 
 def improve_series_groups(
     *, problem: RoundProblem, plan: Plan, clocks: Sequence[Sequence[int]], seed: int
-) -> list[list[int]] | None:
-    """This round's circles from an improved plan of the rounds left, or None.
+) -> Plan | None:
+    """The plan of the rounds left, improved as a whole, or None.
 
     `plan` holds a draft of every round left, this one first, as member indices of
     `problem`; `clocks` each person's UTC offset in those rounds. None means the plan has
@@ -84,7 +85,7 @@ def improve_series_groups(
     best, best_rounds = _tabu(search, np.random.default_rng(seed))
     if best >= start - EPSILON:
         return None
-    return [sorted(circle) for circle in best_rounds[0]]
+    return [[sorted(circle) for circle in circles] for circles in best_rounds]
 
 
 def _start(problem: RoundProblem, plan: Plan, clocks: list[list[int]]) -> _Search:
