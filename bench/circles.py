@@ -124,6 +124,8 @@ def candidates_on(rows: Sequence[tuple[str, str, str, str]], on: date) -> list[C
 def coachbot_method(*, rounds: int) -> Method:
     """form_circles, told how many of the series' `rounds` are left (this one included)."""
 
+    carried: list[tuple[tuple[tuple[str, ...], ...], ...]] = [()]
+
     def run(
         people: list[Candidate],
         history: list[Groups],
@@ -132,6 +134,8 @@ def coachbot_method(*, rounds: int) -> Method:
         later: list[list[Candidate]],
     ) -> tuple[Groups, int]:
         settings = MatchSettings(size=size, max_spread_minutes=SPREAD, history_window=rounds)
+        if not history:
+            carried[0] = ()
         result = form_circles(
             candidates=people,
             history=history,
@@ -139,7 +143,9 @@ def coachbot_method(*, rounds: int) -> Method:
             seed=seed,
             rounds_left=rounds - len(history),
             later_clocks=[{p.key: p.utc_offset_minutes for p in round_} for round_ in later],
+            plan=carried[0],
         )
+        carried[0] = result.plan  # as a live series keeps it for its next round
         return result.groups, result.figures.unmatched
 
     return run

@@ -22,6 +22,8 @@ class Draft:
     groups: list[list[int]]
     unplaced: dict[int, str] = field(default_factory=dict)
     total: float = 0.0
+    # Circles planned for the rounds after this one, when the whole series was planned.
+    later: list[list[list[int]]] = field(default_factory=list)
 
 
 def plan_sizes(*, count: int, size: int) -> list[int]:

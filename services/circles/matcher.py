@@ -71,6 +71,9 @@ class MatchResult:
     unmatched: tuple[Unmatched, ...]
     excluded: tuple[str, ...]
     figures: RoundFigures
+    # When the series was planned as a whole: the circles planned for the rounds after this
+    # one, by key. Passing them back as the next round's `plan` lets that plan carry on.
+    plan: tuple[tuple[tuple[str, ...], ...], ...] = ()
 
     @property
     def groups(self) -> list[list[str]]:
@@ -104,14 +107,18 @@ def form_circles(
     seed: int = 0,
     rounds_left: int | None = None,
     later_clocks: Sequence[Mapping[str, int]] = (),
+    plan: Sequence[Sequence[Sequence[str]]] = (),
 ) -> MatchResult:
     """Form one round of circles; the same inputs and seed always give the same result.
 
     `rounds_left` counts this round and those still to come in the series, when known;
     small rosters in pairs are then matched exactly, with an eye on the rounds left, and
     those of up to 25 people whose series remembers every round plan the rounds left
-    together, as do series in groups of 41 to 100 people. `later_clocks` gives each later round's UTC offsets by candidate key, so that
-    plan knows whose hours daylight saving brings together or apart."""
+    together, as do series in groups of 41 to 100 people. `later_clocks` gives each later
+    round's UTC offsets by candidate key, so that plan knows whose hours daylight saving
+    brings together or apart. `plan` is the previous round's `MatchResult.plan`: a series
+    in groups planned whole starts from the rounds of it that still hold (everyone seated
+    once, inside the window, no blocked pair) instead of planning afresh."""
     if rounds_left is not None and rounds_left < 1:
         raise Invalid("rounds_left must be at least 1 (this round)", field="rounds_left")
     inputs = RoundInputs(
@@ -119,6 +126,7 @@ def form_circles(
         blocks=list(blocks),
         settings=settings or MatchSettings(),
         later_clocks=later_clocks,
+        plan=plan,
     )
     problem, draft = plan_round(
         inputs=inputs, history=history, seed=seed, rounds_left=rounds_left
@@ -153,6 +161,10 @@ def _result(problem: RoundProblem, draft: Draft, *, excluded: tuple[str, ...]) -
         unmatched=unmatched,
         excluded=excluded,
         figures=_figures(problem, draft, circles, unmatched=len(unmatched)),
+        plan=tuple(
+            tuple(tuple(keys[m] for m in sorted(group)) for group in groups)
+            for groups in draft.later
+        ),
     )
 
 

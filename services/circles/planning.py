@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import combinations
 
 from services.circles.candidates import Candidate, MatchSettings, Weights
 from services.circles.grouping import Draft, build_groups, clock_order, retry_unplaced
@@ -52,6 +53,8 @@ class RoundInputs:
     settings: MatchSettings
     # Each later round's UTC offsets by person key, when the caller knows those dates.
     later_clocks: Sequence[Mapping[str, int]] = ()
+    # The circles an earlier round planned for this round and the ones after, by key.
+    plan: Sequence[Sequence[Sequence[str]]] = ()
 
 
 def plan_round(
@@ -113,13 +116,19 @@ def _improve_series(
     rounds_left: int,
 ) -> Draft | None:
     """This round's draft from a plan of the rounds left improved as a whole (groups of
-    three or more), or None when that plan is no cheaper than drafting round by round."""
+    three or more), with the plan's later rounds, or None when round by round does as well.
+
+    The plan starts from the one an earlier round left (`inputs.plan`) as far as it still
+    holds, so the search carries on where it stopped; later rounds are drafted one by one."""
     if problem.size < 3 or not SERIES_MIN_PEOPLE <= problem.count <= SERIES_MAX_PEOPLE:
         return None
     clocks = _clocks(problem, inputs.later_clocks, min(rounds_left, MAX_ROUNDS_PLANNED))
-    drafts = [draft]
-    planned = _extend(problem, history, draft)
-    for number in range(1, len(clocks)):
+    carried = _carried_plan(problem, inputs.plan, clocks, allowed_out=set(draft.unplaced))
+    drafts = carried or [draft]
+    planned = list(map(_as_lists, history))
+    for earlier in drafts:
+        planned = _extend(problem, planned, earlier)
+    for number in range(len(drafts), len(clocks)):
         moved = [
             replace(person, utc_offset_minutes=clocks[number][index])
             for index, person in enumerate(problem.people)
@@ -133,13 +142,47 @@ def _improve_series(
         problem=problem, plan=[d.groups for d in plan], clocks=clocks, seed=seed
     )
     if improved is None:
-        return None
+        if not carried:
+            return None
+        improved = [d.groups for d in plan]
     groups = improved[0]
     return Draft(
         groups=groups,
-        unplaced=dict(plan[0].unplaced),
+        unplaced={m: draft.unplaced.get(m) or plan[0].unplaced[m] for m in plan[0].unplaced},
         total=sum(problem.group_cost(group) for group in groups),
+        later=improved[1:],
     )
+
+
+def _carried_plan(
+    problem: RoundProblem,
+    plan: Sequence[Sequence[Sequence[str]]],
+    clocks: list[list[int]],
+    *,
+    allowed_out: set[int],
+) -> list[Draft]:
+    """The rounds of an earlier plan that still hold, from this round on: each circle
+    inside the window on its date and free of blocks, each person in one circle at most,
+    and nobody left out whom this round's draft could place."""
+    index = {person.key: position for position, person in enumerate(problem.people)}
+    kept: list[Draft] = []
+    for groups, offsets in zip(plan, clocks, strict=False):
+        if any(key not in index for group in groups for key in group):
+            break
+        circles = [sorted(index[key] for key in group) for group in groups]
+        seated = [m for circle in circles for m in circle]
+        out = set(range(problem.count)) - set(seated)
+        fits = all(
+            len(circle) >= 2
+            and offset_spread([offsets[m] for m in circle]) <= problem.max_spread
+            and not any(b in problem.blocked[a] for a, b in combinations(circle, 2))
+            for circle in circles
+        )
+        if len(seated) != len(set(seated)) or not out <= allowed_out or not fits:
+            break
+        unplaced = dict.fromkeys(sorted(out), "")
+        kept.append(Draft(groups=circles, unplaced=unplaced))
+    return kept
 
 
 def _fullest_shapes(

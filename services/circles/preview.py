@@ -141,6 +141,7 @@ def preview_rounds(
     blocked = list(blocks)
     history: list[list[list[str]]] = []
     results: list[MatchResult] = []
+    plan: Sequence[Sequence[Sequence[str]]] = ()
     days = [first_round + timedelta(days=cadence_days * number) for number in range(rounds)]
     clocks = [_clocks(roster, on=on) for on in days]
     for number in range(rounds):
@@ -153,7 +154,9 @@ def preview_rounds(
             seed=seed + number,
             rounds_left=rounds - number,
             later_clocks=clocks[number + 1 :],
+            plan=plan,
         )
+        plan = result.plan
         history.append(result.groups)
         results.append(result)
         if on_round is not None:
