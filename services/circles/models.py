@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 
 from pydantic import model_validator
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import JSON, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 from sqlmodel._compat import SQLModelConfig
 
@@ -91,6 +91,9 @@ class CircleRound(SQLModel, table=True):
     formed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     followup_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     followup_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # For a series planned whole: the circles this round's plan holds for the rounds after
+    # it (member ids as strings), the next round's starting point. Never shown to anyone.
+    plan_ahead: list[list[list[str]]] | None = Field(default=None, sa_type=JSON)
 
 
 class Circle(SQLModel, table=True):

@@ -120,7 +120,8 @@ async def form_round(
     left = rounds_left(series=series, number=circle_round.number, end_date=cohort.end_date)
     blocks = await _blocks(session, {p.id or 0 for p in people})
     history = await _history(session, series, before=circle_round.number)
-    # Planning a small series in pairs can take seconds of CPU: off the event loop.
+    plan = await _plan_ahead(session, series, before=circle_round.number)
+    # Planning a series whole can take seconds of CPU: off the event loop.
     result = await asyncio.to_thread(
         partial(
             form_circles,
@@ -133,8 +134,10 @@ async def form_round(
             seed=series.seed + circle_round.number,
             rounds_left=left,
             later_clocks=_later_clocks(series, people, after=circle_round.number, rounds_left=left),
+            plan=plan,
         )
     )
+    circle_round.plan_ahead = [[list(group) for group in groups] for groups in result.plan] or None
     await _store(session, series, circle_round, result, competencies,
                  library=library or load_reflection_library())
     circle_round.status = RoundStatus.formed
@@ -271,6 +274,19 @@ async def _blocks(session: AsyncSession, member_ids: set[int]) -> list[tuple[str
         )
     )
     return [(str(blocker), str(blocked)) for blocker, blocked in rows.all()]
+
+
+async def _plan_ahead(
+    session: AsyncSession, series: CircleSeries, *, before: int
+) -> list[list[list[str]]]:
+    """The plan the round just before this one left for the rounds after it, if any."""
+    statement = select(CircleRound.plan_ahead).where(
+        CircleRound.series_id == series.id,
+        CircleRound.number == before - 1,
+        CircleRound.status != RoundStatus.pending,
+    )
+    plan = (await session.exec(statement)).first()
+    return [[list(group) for group in groups] for groups in plan or []]
 
 
 async def _history(

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from itertools import combinations
+from typing import Any
 
+from pytest import MonkeyPatch
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.circles import rounds as rounds_module
+from services.circles.matcher import MatchResult, form_circles
 from services.circles.models import Circle, ParticipantStatus, RoundStatus
 from services.circles.rounds import INTRO_KIND, UNMATCHED_KIND, circle_channel
 from services.plans.models import Visibility
@@ -202,3 +206,41 @@ async def test_a_series_with_an_end_date_plans_pairs_with_later_rounds_clocks(
         (1, date(2025, 3, 18)), (2, date(2025, 3, 25)), (3, date(2025, 4, 1))
     ]
     assert len(seen) == len(set(seen)) == 6
+
+
+async def test_a_series_in_groups_planned_whole_hands_its_plan_to_the_next_round(
+    session: AsyncSession, sessions: Sessions, tick: Tick, monkeypatch: MonkeyPatch
+) -> None:
+    # 36 people in London and 8 in Tokyo in fours over three rounds: the Tokyo eight can
+    # meet only each other, so repeats are forced and the series is planned whole.
+    teams = ("Sales", "Ops", "Engineering", "Finance", "People")
+    roster = tuple(
+        ("Europe/London" if n < 36 else "Asia/Tokyo", teams[n % 5], None) for n in range(44)
+    )
+    program = await make_program(session, roster=roster, group_size=4, miss_limit=10)
+    program.cohort.end_date = date(2025, 3, 18)
+    session.add(program.cohort)
+    await session.commit()
+    plans_given: list[list[list[list[str]]]] = []
+
+    def spy(**arguments: Any) -> MatchResult:
+        plans_given.append([[list(g) for g in groups] for groups in arguments["plan"]])
+        return form_circles(**arguments)
+
+    monkeypatch.setattr(rounds_module, "form_circles", spy)
+    for week in range(3):
+        await tick(FIRST_ROUND + week * WEEK)
+    formed = await rounds(sessions)
+    assert [r.number for r in formed] == [1, 2, 3]
+    everyone = sorted(str(leader.id) for leader in program.leaders)
+    ahead = formed[0].plan_ahead or []
+    assert len(ahead) == 2  # rounds 2 and 3
+    for groups in ahead:
+        assert sorted(key for group in groups for key in group) == everyone
+    # Round 2 started from round 1's plan, round 3 from round 2's; the last plans nothing.
+    assert plans_given == [[], ahead, formed[1].plan_ahead]
+    assert formed[1].plan_ahead is not None and len(formed[1].plan_ahead) == 1
+    assert formed[2].plan_ahead is None
+    for number in (1, 2, 3):
+        circles = await circles_in(sessions, number)
+        assert sorted(len(c) for c in circles) == [4] * 11
