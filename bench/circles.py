@@ -427,9 +427,12 @@ are left (this one included) and each later round's clocks, as a series knows it
 dates. With that, rosters of up to 25 in pairs plan every round left as one integer \
 program (HiGHS through SciPy: one column per round and possible pair, or three on an odd \
 roster; a repeat costs 100 whenever it falls) and take this round from the plan, solving \
-again each round; groups of four and larger rosters use the seeded greedy pass and local \
-search. It keeps levels apart as well as teams (the same-level column); colette weighs \
-teams only.
+again each round. Rosters of 41 to 100 in fours draft every round left round by round, \
+improve that plan as a whole with a tabu search over swaps inside each round, take this \
+round from it and hand the plan's later rounds to the next round, which starts from them \
+(as a live series does through the database). Other rosters use the seeded greedy pass and \
+local search. It keeps levels apart as well as teams (the same-level column); colette \
+weighs teams only.
 - **random**: shuffle, then cut into the same group sizes coachbot plans. It ignores \
 timezones, so it breaks the window (counted under "window violations") and its floor \
 counts everyone as reachable; that wider pool is why, in the small rosters in fours, it \

@@ -1,7 +1,8 @@
 """Whole-program references for the circle benchmark: what any schedule could reach.
 
-The matcher forms one round at a time. These look at all rounds at once, which no
-round-by-round method can, to tell how far a figure is from what is possible at all:
+The matcher forms one round at a time (planning the rest of the series for some rosters).
+These look at all rounds at once and optimise further than the matcher can afford each
+round, to tell how far a figure is from what is possible at all:
 
 - `pairs_team_bound`: an integer program over every round of a pairs schedule (everyone
   placed, a group of three when the roster is odd, each group inside the window on its
@@ -252,9 +253,10 @@ def render(references: list[Reference]) -> list[str]:
         "see all rounds at once, with every round's own clocks, and optimise one figure. "
         "Knowing the series runs twelve rounds, a schedule can take a few repeats early "
         "among people who will run out of new partners anyway, leaving room for everyone "
-        "else later. coachbot plans that way too for rosters of up to 25 in pairs, but it "
+        "else later. coachbot plans that way too for rosters of up to 25 in pairs (but it "
         "weighs levels as well as teams, so its same-team count can sit above the "
-        "team-only minimum; groups of four are still formed one round at a time.",
+        "team-only minimum) and for 41 to 100 in groups; smaller rosters in groups are "
+        "formed one round at a time, with a look at the next.",
         "",
         "| people | size | coachbot | whole-program figure |",
         "|---:|---:|---|---|",
