@@ -131,7 +131,11 @@ def _tabu(search: _Search, rng: np.random.Generator) -> tuple[float, Plan]:
     for step in range(MAX_STEPS):
         if step - last_better > PATIENCE:
             break
-        deltas = np.stack([_deltas(search, n, allowed[n]) for n in range(rounds)])
+        met_once = (search.meetings >= 1).astype(float)
+        met_twice = (search.meetings >= 2).astype(float)
+        deltas = np.stack(
+            [_deltas(search, n, allowed[n], met_once, met_twice) for n in range(rounds)]
+        )
         deltas += rng.random(deltas.shape) * 1e-6  # seeded tie-break
         if not np.isfinite(deltas.min()):
             break  # no swap keeps both circles inside the rules
@@ -149,7 +153,13 @@ def _tabu(search: _Search, rng: np.random.Generator) -> tuple[float, Plan]:
     return best, best_rounds
 
 
-def _deltas(search: _Search, number: int, allowed: np.ndarray) -> np.ndarray:
+def _deltas(
+    search: _Search,
+    number: int,
+    allowed: np.ndarray,
+    met_once: np.ndarray,
+    met_twice: np.ndarray,
+) -> np.ndarray:
     """delta[a, b]: what swapping a and b (in different circles) in this round changes."""
     seat = search.seat[number]
     placed = np.flatnonzero(seat >= 0)
@@ -157,8 +167,6 @@ def _deltas(search: _Search, number: int, allowed: np.ndarray) -> np.ndarray:
     count = len(seat)
     member = np.zeros((count, circles))
     member[placed, seat[placed]] = 1.0
-    met_once = (search.meetings >= 1).astype(float)
-    met_twice = (search.meetings >= 2).astype(float)
     into = met_once @ member  # into[b, c]: members of circle c that b has met
     again = met_twice @ member
     paid = search.fixed @ member
