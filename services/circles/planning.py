@@ -19,20 +19,14 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from itertools import combinations
 
 from services.circles.candidates import Candidate, MatchSettings, Weights
 from services.circles.grouping import Draft, build_groups, clock_order, retry_unplaced
 from services.circles.pairing import pair_round
 from services.circles.problem import History, RoundProblem, build_problem
 from services.circles.search import improve
-from services.circles.series_groups import (
-    SERIES_MAX_PEOPLE,
-    SERIES_MIN_PEOPLE,
-    improve_series_groups,
-)
+from services.circles.series_groups import improve_series_groups, plans_whole
 from services.circles.series_pairs import MAX_ROUNDS_PLANNED, plan_series_pairs
-from services.circles.timezones import offset_spread
 
 # Restarts share a budget of roughly this many person-visits, so small rosters get several
 # fresh starts and large ones a single start.
@@ -120,7 +114,7 @@ def _improve_series(
 
     The plan starts from the one an earlier round left (`inputs.plan`) as far as it still
     holds, so the search carries on where it stopped; later rounds are drafted one by one."""
-    if problem.size < 3 or not SERIES_MIN_PEOPLE <= problem.count <= SERIES_MAX_PEOPLE:
+    if not plans_whole(problem):
         return None
     clocks = _clocks(problem, inputs.later_clocks, min(rounds_left, MAX_ROUNDS_PLANNED))
     carried = _carried_plan(problem, inputs.plan, clocks, allowed_out=set(draft.unplaced))
@@ -172,12 +166,7 @@ def _carried_plan(
         circles = [sorted(index[key] for key in group) for group in groups]
         seated = [m for circle in circles for m in circle]
         out = set(range(problem.count)) - set(seated)
-        fits = all(
-            len(circle) >= 2
-            and offset_spread([offsets[m] for m in circle]) <= problem.max_spread
-            and not any(b in problem.blocked[a] for a, b in combinations(circle, 2))
-            for circle in circles
-        )
+        fits = all(len(c) >= 2 and problem.circle_fits(c, offsets) for c in circles)
         if len(seated) != len(set(seated)) or not out <= allowed_out or not fits:
             break
         unplaced = dict.fromkeys(sorted(out), "")
@@ -194,10 +183,7 @@ def _fullest_shapes(
     fullest = min(drafts, key=_shape)
     shaped = []
     for draft, offsets in zip(drafts, clocks, strict=True):
-        fits = all(
-            offset_spread([offsets[m] for m in group]) <= problem.max_spread
-            for group in fullest.groups
-        )
+        fits = all(problem.circle_fits(group, offsets) for group in fullest.groups)
         shaped.append(fullest if _shape(draft) > _shape(fullest) and fits else draft)
     return shaped
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 
 from services.circles.candidates import Candidate, MatchSettings, Weights
 from services.circles.timezones import MINUTES_PER_DAY, offset_spread
@@ -76,6 +77,13 @@ class RoundProblem:
             # Clocks pairwise within a third of a day always fit in an arc that short.
             return True
         return offset_spread([own, *(offsets[member] for member in members)]) <= limit
+
+    def circle_fits(self, circle: Sequence[int], offsets: Sequence[int]) -> bool:
+        """Whether a whole circle holds no blocked pair and fits the window on clocks
+        `offsets` (everyone's UTC offset on some round's date, by index)."""
+        if any(b in self.blocked[a] for a, b in combinations(circle, 2)):
+            return False
+        return offset_spread([offsets[member] for member in circle]) <= self.max_spread
 
     def compatible(self, a: int, b: int) -> bool:
         return a != b and self.fits(a, [b])

@@ -69,6 +69,11 @@ class _Search:
         return float(self.repeat * extra + pairs)
 
 
+def plans_whole(problem: RoundProblem) -> bool:
+    """Whether a series with this round's roster has its rounds left planned as one."""
+    return problem.size >= 3 and SERIES_MIN_PEOPLE <= problem.count <= SERIES_MAX_PEOPLE
+
+
 def improve_series_groups(
     *, problem: RoundProblem, plan: Plan, clocks: Sequence[Sequence[int]], seed: int
 ) -> Plan | None:
@@ -78,13 +83,12 @@ def improve_series_groups(
     `problem`; `clocks` each person's UTC offset in those rounds. None means the plan has
     no repeat to remove (or the roster is not one planned whole); a plan the search could
     not make cheaper comes back as it was."""
-    count = problem.count
-    if problem.size < 3 or not SERIES_MIN_PEOPLE <= count <= SERIES_MAX_PEOPLE or not plan:
+    if not plans_whole(problem) or not plan:
         return None
     search = _start(problem, plan, [list(round_clocks) for round_clocks in clocks])
     if not (np.triu(search.meetings, 1) >= 2).any():
         return None
-    _, best_rounds = _tabu(search, np.random.default_rng(seed))
+    best_rounds = _tabu(search, np.random.default_rng(seed))
     return [[sorted(circle) for circle in circles] for circles in best_rounds]
 
 
@@ -120,7 +124,8 @@ def _start(problem: RoundProblem, plan: Plan, clocks: list[list[int]]) -> _Searc
     )
 
 
-def _tabu(search: _Search, rng: np.random.Generator) -> tuple[float, Plan]:
+def _tabu(search: _Search, rng: np.random.Generator) -> Plan:
+    """The cheapest plan the search meets, starting from (and at worst returning) its own."""
     rounds = len(search.rounds)
     window = [_WindowCheck(search, number) for number in range(rounds)]
     allowed = [window[number].allowed() for number in range(rounds)]
@@ -150,7 +155,7 @@ def _tabu(search: _Search, rng: np.random.Generator) -> tuple[float, Plan]:
         still_until[number, b] = step + rng.integers(*TENURE)
         if current < best - EPSILON:
             best, best_rounds, last_better = current, _copy(search.rounds), step
-    return best, best_rounds
+    return best_rounds
 
 
 def _deltas(

@@ -31,7 +31,6 @@ from scipy.sparse import coo_matrix
 
 from services.circles.grouping import Draft
 from services.circles.problem import RoundProblem
-from services.circles.timezones import offset_spread
 
 # Rosters up to this size are planned whole: on the benchmark's rosters over twelve rounds,
 # 24 people take up to 32 s of CPU a round and 25 (with threes) up to 105 s. Larger
@@ -107,16 +106,10 @@ def _program(problem: RoundProblem, clocks: list[list[int]]) -> _Program:
         for number, offsets in enumerate(clocks)
         for size in sizes
         for circle in combinations(range(problem.count), size)
-        if _fits(problem, offsets, circle)
+        if problem.circle_fits(circle, offsets)
     ]
     pairs = sorted({pair for _, circle in circles for pair in combinations(circle, 2)})
     return _Program(circles=circles, pairs=pairs, count=problem.count, rounds=len(clocks))
-
-
-def _fits(problem: RoundProblem, offsets: list[int], circle: tuple[int, ...]) -> bool:
-    if any(b in problem.blocked[a] for a, b in combinations(circle, 2)):
-        return False
-    return offset_spread([offsets[member] for member in circle]) <= problem.max_spread
 
 
 def _objective(problem: RoundProblem, program: _Program) -> np.ndarray:
