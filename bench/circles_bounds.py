@@ -1,6 +1,6 @@
 """Whole-program references for the circle benchmark: what any schedule could reach.
 
-The matcher forms one round at a time (planning the rest of the series for some rosters).
+The matcher forms one round at a time, planning the rest of the series for most rosters.
 These look at all rounds at once and optimise further than the matcher can afford each
 round, to tell how far a figure is from what is possible at all:
 
@@ -10,6 +10,12 @@ round, to tell how far a figure is from what is possible at all:
   repeats. The solver's bound is a proof: no such schedule has fewer same-team pairs.
 - `pairs_repeat_minimum`: the same program minimising repeats alone: the fewest any
   everyone-placed pairs schedule has, which can sit above the counting floor.
+- `groups_repeat_bound`: for groups, an integer program over clock groups (people whose
+  clocks agree on every round's date): how many circles of each mix of clock groups every
+  round holds, at given circle sizes, with a repeat for each meeting between two clock
+  groups beyond the pairs of people they hold. Every schedule with those sizes has such a
+  mix, so CBC's bound proves no schedule with those sizes has fewer repeats. It sits at or
+  above the counting floor, and can be out of reach: it does not say who sits where.
 - `whole_program_search`: annealing over a whole schedule with its group sizes fixed,
   started from the matcher's own schedule. It proves nothing; it shows a schedule with
   fewer repeats exists when it finds one.
@@ -21,9 +27,10 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, combinations_with_replacement
 from typing import Any
 
 from services.circles.timezones import offset_spread
@@ -148,6 +155,51 @@ def _minimise(model: Any, objective: Any, seconds: int) -> Minimum:
     )
 
 
+def groups_repeat_bound(
+    schedule: Schedule, sizes: Sequence[Sequence[int]], *, seconds: int
+) -> Minimum:
+    """Fewest repeats any schedule with these circle sizes per round can have, at least."""
+    import mip
+
+    kinds = sorted(
+        {tuple(clocks[p] for clocks in schedule.offsets) for p in range(len(schedule.teams))}
+    )
+    people = Counter(
+        tuple(clocks[p] for clocks in schedule.offsets) for p in range(len(schedule.teams))
+    )
+    counts = [people[kind] for kind in kinds]
+    model = mip.Model(sense=mip.MINIMIZE, solver_name=mip.CBC)
+    model.verbose = 0
+    model.threads = 1
+    meetings: dict[tuple[int, int], list[Any]] = {}
+    for number, round_sizes in enumerate(sizes):
+        seats: list[list[Any]] = [[] for _ in kinds]
+        for size, wanted in Counter(round_sizes).items():
+            circles = []
+            for mix in combinations_with_replacement(range(len(kinds)), size):
+                held = Counter(mix)
+                if any(times > counts[kind] for kind, times in held.items()):
+                    continue
+                if offset_spread([kinds[kind][number] for kind in held]) > schedule.spread:
+                    continue
+                var = model.add_var(var_type=mip.INTEGER, lb=0)
+                circles.append(var)
+                for kind, times in held.items():
+                    seats[kind].append(times * var)
+                for a, b in combinations(mix, 2):
+                    meetings.setdefault((a, b), []).append(var)
+            model += mip.xsum(circles) == wanted
+        for kind, kind_seats in enumerate(seats):
+            model += mip.xsum(kind_seats) == counts[kind]
+    repeats = []
+    for (a, b), terms in meetings.items():
+        pairs = counts[a] * (counts[a] - 1) // 2 if a == b else counts[a] * counts[b]
+        extra = model.add_var(lb=0)
+        model += mip.xsum(terms) - extra <= pairs
+        repeats.append(extra)
+    return _minimise(model, mip.xsum(repeats), seconds)
+
+
 @dataclass(frozen=True)
 class SearchResult:
     repeats: int
@@ -255,8 +307,7 @@ def render(references: list[Reference]) -> list[str]:
         "among people who will run out of new partners anyway, leaving room for everyone "
         "else later. coachbot plans that way too for rosters of up to 25 in pairs (but it "
         "weighs levels as well as teams, so its same-team count can sit above the "
-        "team-only minimum) and for 41 to 100 in groups; smaller rosters in groups are "
-        "formed one round at a time, with a look at the next.",
+        "team-only minimum) and for up to 100 in groups.",
         "",
         "| people | size | coachbot | whole-program figure |",
         "|---:|---:|---|---|",

@@ -8,8 +8,10 @@ exchanges between nearby groups (search.py), and small rosters compare a few dra
 what the next rounds could still reach (planning.py). Small rosters in pairs whose series
 says how many rounds are left are matched exactly instead (pairing.py), and those of up
 to 25 people whose series remembers all its rounds plan every round left at once
-(series_pairs.py). Series in groups of 41 to 100 people that remember all their rounds
-draft every round left and improve that plan as a whole (series_groups.py)."""
+(series_pairs.py). Series in groups of up to 100 people (two circles or more) that
+remember all their rounds plan every round left and improve that plan as a whole
+(series_groups.py); up to 40 people the plan starts from the mix of clocks each round's
+circles should hold (clock_mix.py), otherwise from round-by-round drafts."""
 
 from __future__ import annotations
 
@@ -114,7 +116,7 @@ def form_circles(
     `rounds_left` counts this round and those still to come in the series, when known;
     small rosters in pairs are then matched exactly, with an eye on the rounds left, and
     those of up to 25 people whose series remembers every round plan the rounds left
-    together, as do series in groups of 41 to 100 people. `later_clocks` gives each later
+    together, as do series in groups of up to 100 people. `later_clocks` gives each later
     round's UTC offsets by candidate key, so that plan knows whose hours daylight saving
     brings together or apart. `plan` is the previous round's `MatchResult.plan`: a series
     in groups planned whole starts from the rounds of it that still hold (everyone seated

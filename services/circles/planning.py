@@ -21,11 +21,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from services.circles.candidates import Candidate, MatchSettings, Weights
+from services.circles.clock_mix import clock_mix_plan
 from services.circles.grouping import Draft, build_groups, clock_order, retry_unplaced
 from services.circles.pairing import pair_round
 from services.circles.problem import History, RoundProblem, build_problem
 from services.circles.search import improve
-from services.circles.series_groups import improve_series_groups, plans_whole
+from services.circles.series_groups import improve_series_groups, mixes_clocks, plans_whole
 from services.circles.series_pairs import MAX_ROUNDS_PLANNED, plan_series_pairs
 
 # Restarts share a budget of roughly this many person-visits, so small rosters get several
@@ -132,13 +133,17 @@ def _improve_series(
         drafts.append(later_draft)
         planned = _extend(later, planned, later_draft)
     plan = _fullest_shapes(problem, drafts, clocks)
-    improved = improve_series_groups(
-        problem=problem, plan=[d.groups for d in plan], clocks=clocks, seed=seed
-    )
+    start = [d.groups for d in plan]
+    mixed = None
+    if not carried and mixes_clocks(problem) and not any(d.unplaced for d in plan):
+        circles = [len(groups) for groups in start]
+        mixed = clock_mix_plan(problem=problem, circles=circles, clocks=clocks, seed=seed)
+    start = mixed or start
+    improved = improve_series_groups(problem=problem, plan=start, clocks=clocks, seed=seed)
     if improved is None:
-        if not carried:
+        if not (carried or mixed):
             return None
-        improved = [d.groups for d in plan]
+        improved = start
     groups = improved[0]
     return Draft(
         groups=groups,

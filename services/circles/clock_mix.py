@@ -1,0 +1,239 @@
+"""A starting plan for a series of groups, chosen by clocks first and by people second.
+
+For the working-hours window, people whose clocks agree in every planned round are
+interchangeable. So a plan can first choose, for every round, how many circles of each
+mix of clock groups it holds (say two circles of London, London, Berlin, Dubai), and only
+then who sits where. The first step is a small integer program: the meetings between two
+clock groups cost nothing up to the number of pairs of their people that have not met
+yet, and each meeting beyond that is a repeat somebody must have. HiGHS finds the mix with
+the fewest such repeats, which is as many as counting alone forces on small rosters.
+
+Seating then shuffles each clock group's people (from the seed) into that group's seats,
+round by round, and moves people within their group to separate blocked pairs. Who meets
+whom is left to the search that follows, which starts from this plan.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from itertools import combinations, combinations_with_replacement
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_matrix
+
+from services.circles.problem import RoundProblem
+from services.circles.timezones import offset_spread
+
+# A program with more circle mixes than this is left alone and the round-by-round drafts
+# start the search instead: HiGHS found no mix in 20 s for 40 people in 20 clock groups
+# (21,900 mixes over twelve rounds), while the benchmark's 24 people in 12 groups take
+# about a second.
+MAX_MIXES = 20_000
+# Branch and bound runs single-threaded under a node limit, so the same inputs give the
+# same mix; the time limit is only a safety valve.
+NODE_LIMIT = 2_000
+TIME_LIMIT_SECONDS = 10.0
+OFF_SIZE_COST = 0.01
+
+Plan = list[list[list[int]]]  # round -> circles -> members
+
+
+def clock_mix_plan(
+    *,
+    problem: RoundProblem,
+    circles: Sequence[int],
+    clocks: Sequence[Sequence[int]],
+    seed: int,
+) -> Plan | None:
+    """Circles for every round (`circles[r]` of them, everyone seated, each of the series'
+    size give or take one) whose mix of clocks has the fewest forced repeats; None when no
+    such plan is found."""
+    groups = _clock_groups(clocks)
+    sizes = [size for size in (problem.size - 1, problem.size, problem.size + 1) if size >= 2]
+    mixes = _mixes(problem, groups, sizes, clocks)
+    if not mixes or len(mixes) > MAX_MIXES:
+        return None
+    chosen = _solve(problem, groups, circles, mixes)
+    if chosen is None:
+        return None
+    return _seat(problem, groups, chosen, len(circles), random.Random(seed))
+
+
+def _clock_groups(clocks: Sequence[Sequence[int]]) -> list[list[int]]:
+    by_clocks: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for person in range(len(clocks[0])):
+        by_clocks[tuple(round_clocks[person] for round_clocks in clocks)].append(person)
+    return [by_clocks[key] for key in sorted(by_clocks)]
+
+
+def _mixes(
+    problem: RoundProblem,
+    groups: list[list[int]],
+    sizes: Sequence[int],
+    clocks: Sequence[Sequence[int]],
+) -> list[tuple[int, tuple[int, ...]]]:
+    """(round, clock groups of one circle) for every circle make-up that fits the window."""
+    # A circle holds no more of a group than the group has people with no block among them.
+    room = [_most_unblocked(problem, members, max(sizes)) for members in groups]
+    mixes = []
+    for number, offsets_now in enumerate(clocks):
+        offsets = [offsets_now[members[0]] for members in groups]
+        for size in sizes:
+            for mix in combinations_with_replacement(range(len(groups)), size):
+                counts = Counter(mix)
+                if any(times > room[group] for group, times in counts.items()):
+                    continue
+                if offset_spread([offsets[group] for group in counts]) <= problem.max_spread:
+                    mixes.append((number, mix))
+                if len(mixes) > MAX_MIXES:
+                    return mixes
+    return mixes
+
+
+def _most_unblocked(problem: RoundProblem, members: list[int], limit: int) -> int:
+    """How many of `members` (up to `limit`) one circle can hold without a blocked pair."""
+    best = 0
+
+    def grow(chosen: list[int], start: int) -> bool:
+        nonlocal best
+        best = max(best, len(chosen))
+        if best >= limit:
+            return True
+        for position in range(start, len(members)):
+            person = members[position]
+            if not problem.blocked[person] & set(chosen) and grow([*chosen, person], position + 1):
+                return True
+        return False
+
+    grow([], 0)
+    return min(best, len(members))
+
+
+def _solve(
+    problem: RoundProblem,
+    groups: list[list[int]],
+    circle_counts: Sequence[int],
+    mixes: list[tuple[int, tuple[int, ...]]],
+) -> list[tuple[int, tuple[int, ...]]] | None:
+    """The circle make-ups of every round (one entry per circle), or None."""
+    kinds = len(groups)
+    group_pairs = [(a, b) for a in range(kinds) for b in range(a, kinds)]
+    pair_row = {pair: row for row, pair in enumerate(group_pairs)}
+    columns = len(mixes) + len(group_pairs)  # one count per mix, one repeat count per pair
+    seats = _Rows()  # each group fills exactly its people's seats every round
+    circles = _Rows()  # each round holds as many circles as it was given
+    meetings = _Rows()  # meetings of a pair of groups, less its repeats, <= fresh pairs
+    for column, (number, mix) in enumerate(mixes):
+        for group, times in Counter(mix).items():
+            seats.add(number * kinds + group, column, times)
+        circles.add(number, column, 1)
+        for a, b in combinations(mix, 2):
+            meetings.add(pair_row[(min(a, b), max(a, b))], column, 1)
+    for row in range(len(group_pairs)):
+        meetings.add(row, len(mixes) + row, -1)
+    seats_wanted = [len(groups[group]) for _ in circle_counts for group in range(kinds)]
+    fresh = [_fresh_pairs(problem, groups[a], groups[b]) for a, b in group_pairs]
+    # A circle off the series' size costs a little, so the sizes asked for win a tie.
+    off_size = [OFF_SIZE_COST * (len(mix) != problem.size) for _, mix in mixes]
+    objective = np.concatenate([off_size, np.ones(len(group_pairs))])
+    result = milp(
+        objective,
+        constraints=[
+            seats.constraint(len(seats_wanted), columns, seats_wanted, seats_wanted),
+            circles.constraint(len(circle_counts), columns, circle_counts, circle_counts),
+            meetings.constraint(len(group_pairs), columns, None, fresh),
+        ],
+        integrality=np.concatenate([np.ones(len(mixes)), np.zeros(len(group_pairs))]),
+        bounds=Bounds(0, np.inf),
+        options={"node_limit": NODE_LIMIT, "time_limit": TIME_LIMIT_SECONDS},
+    )
+    if result.x is None:
+        return None
+    counts = np.round(result.x[: len(mixes)]).astype(int)
+    return [mixes[column] for column in np.flatnonzero(counts) for _ in range(counts[column])]
+
+
+def _fresh_pairs(problem: RoundProblem, first: list[int], second: list[int]) -> int:
+    """Pairs, one from each group, that may meet and have not met yet."""
+    pairs = combinations(first, 2) if first is second else _across(first, second)
+    return sum(1 for a, b in pairs if b not in problem.met[a] and b not in problem.blocked[a])
+
+
+def _across(first: list[int], second: list[int]) -> list[tuple[int, int]]:
+    return [(a, b) for a in first for b in second]
+
+
+def _seat(
+    problem: RoundProblem,
+    groups: list[list[int]],
+    chosen: list[tuple[int, tuple[int, ...]]],
+    rounds: int,
+    rng: random.Random,
+) -> Plan | None:
+    plan: Plan = [[] for _ in range(rounds)]
+    for number in range(rounds):
+        queues = [rng.sample(members, len(members)) for members in groups]
+        for _, mix in (item for item in chosen if item[0] == number):
+            plan[number].append([queues[group].pop() for group in mix])
+        if not _separate_blocked(problem, groups, plan[number]):
+            return None
+    return [[sorted(circle) for circle in circles] for circles in plan]
+
+
+def _separate_blocked(
+    problem: RoundProblem, groups: list[list[int]], circles: list[list[int]]
+) -> bool:
+    """Swap people within their clock group until no circle holds a blocked pair."""
+    group_of = {person: index for index, members in enumerate(groups) for person in members}
+    for circle in circles:
+        for a in list(circle):
+            if a not in circle or not problem.blocked[a] & set(circle):
+                continue
+            swap = next(
+                (
+                    (other, person)
+                    for other in circles
+                    if other is not circle
+                    for person in other
+                    if group_of[person] == group_of[a]
+                    and _free(problem, person, [m for m in circle if m != a])
+                    and _free(problem, a, [m for m in other if m != person])
+                ),
+                None,
+            )
+            if swap is None:
+                return False
+            other, person = swap
+            circle[circle.index(a)], other[other.index(person)] = person, a
+    return True
+
+
+def _free(problem: RoundProblem, person: int, members: list[int]) -> bool:
+    return not problem.blocked[person] & set(members)
+
+
+class _Rows:
+    """A sparse constraint matrix built entry by entry."""
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.columns: list[int] = []
+        self.values: list[float] = []
+
+    def add(self, row: int, column: int, value: float) -> None:
+        self.rows.append(row)
+        self.columns.append(column)
+        self.values.append(value)
+
+    def constraint(
+        self,
+        height: int,
+        width: int,
+        low: Sequence[float] | None,
+        high: Sequence[float],
+    ) -> LinearConstraint:
+        matrix = coo_matrix((self.values, (self.rows, self.columns)), shape=(height, width))
+        return LinearConstraint(matrix.tocsr(), -np.inf if low is None else low, high)
