@@ -391,7 +391,8 @@ def findings(results: Results) -> list[str]:
         where = "at the floor" if gap == 0 else f"{gap} above the floor of {ours.floor}"
         line = (
             f"- {count} people in groups of {size}: coachbot made {ours.repeats} repeat pairs "
-            f"({where}), {rate(ours.same_team, ours.pairs)} same-team pairs "
+            f"({where}) and {ours.pairs - ours.repeats} pairs that met for the first time, "
+            f"{rate(ours.same_team, ours.pairs)} same-team pairs "
             f"({rate(ours.team_circles, ours.circles)} of its {ours.circles} circles hold one), "
             f"left nobody out and used at most {max(ours.cpu_seconds):.2f} CPU s a round."
             if ours.unmatched == 0
