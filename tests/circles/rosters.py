@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from services.circles import Candidate, MatchResult
+from services.circles import Candidate, MatchResult, MatchSettings, form_circles
 from services.circles.timezones import offset_spread
 
 
@@ -29,3 +29,30 @@ def spread_of(members: tuple[str, ...], roster: list[Candidate]) -> int:
     """Minutes between the earliest and latest clocks among these members."""
     offsets = {candidate.key: candidate.utc_offset_minutes for candidate in roster}
     return offset_spread(offsets[key] for key in members)
+
+
+def run_series(
+    roster: list[Candidate], rounds: int, *, planned: bool, carry: bool = True
+) -> list[list[list[str]]]:
+    """Every round of a series in fours that remembers its whole run, as keys per circle.
+
+    `planned` tells the matcher how many rounds are left; `carry` hands each round's plan
+    of the later rounds to the next, as a live series does. Everyone must be placed, within
+    a six-hour window."""
+    history: list[list[list[str]]] = []
+    plan: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    for number in range(rounds):
+        result = form_circles(
+            candidates=roster,
+            history=history,
+            settings=MatchSettings(size=4, history_window=rounds),
+            seed=number,
+            rounds_left=rounds - number if planned else None,
+            plan=plan if carry else (),
+        )
+        assert result.unmatched == ()
+        assert result.figures.max_spread_minutes <= 6 * 60
+        assert len(result.plan) == (rounds - number - 1 if planned else 0)
+        plan = result.plan
+        history.append(result.groups)
+    return history

@@ -10,7 +10,7 @@ from services.circles import Candidate, MatchSettings, form_circles
 from services.circles.clock_mix import clock_mix_plan
 from services.circles.problem import build_problem
 from services.circles.timezones import offset_spread
-from tests.circles.rosters import person
+from tests.circles.rosters import person, run_series
 
 LOS_ANGELES, NEW_YORK, LONDON, TOKYO, SYDNEY = -480, -300, 0, 540, 660
 # Sydney reaches Tokyo and (across the date line) Los Angeles; Tokyo reaches only Sydney.
@@ -63,25 +63,6 @@ def test_blocks_that_no_seating_can_keep_apart_give_no_mix() -> None:
     )
     assert result.unmatched == ()
     assert not any({"U04", "U05"} <= set(circle.members) for circle in result.circles)
-
-
-def run_series(people: list[Candidate], rounds: int, *, planned: bool) -> list[list[list[str]]]:
-    history: list[list[list[str]]] = []
-    plan: tuple[tuple[tuple[str, ...], ...], ...] = ()
-    for number in range(rounds):
-        result = form_circles(
-            candidates=people,
-            history=history,
-            settings=MatchSettings(size=4, history_window=rounds),
-            seed=number,
-            rounds_left=rounds - number if planned else None,
-            plan=plan,
-        )
-        assert result.unmatched == ()
-        assert result.figures.max_spread_minutes <= SPREAD
-        plan = result.plan
-        history.append(result.groups)
-    return history
 
 
 def counting_floor(people: list[Candidate], history: list[list[list[str]]]) -> int:

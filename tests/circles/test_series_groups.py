@@ -9,7 +9,7 @@ from services.circles import Candidate, MatchSettings, form_circles
 from services.circles.problem import build_problem
 from services.circles.series_groups import improve_series_groups
 from services.circles.timezones import offset_spread
-from tests.circles.rosters import person
+from tests.circles.rosters import person, run_series
 
 FOURS = MatchSettings(size=4, history_window=12)
 LONDON, TOKYO = 0, 9 * 60
@@ -105,28 +105,6 @@ def spread_roster() -> list[Candidate]:
         person(f"U{n:02d}", team=teams[n % 5], utc_offset_minutes=offset)
         for n, offset in enumerate(ZONES)
     ]
-
-
-def run_series(
-    people: list[Candidate], rounds: int, *, planned: bool, carry: bool = True
-) -> list[list[list[str]]]:
-    history: list[list[list[str]]] = []
-    plan: tuple[tuple[tuple[str, ...], ...], ...] = ()
-    for number in range(rounds):
-        result = form_circles(
-            candidates=people,
-            history=history,
-            settings=MatchSettings(size=4, history_window=rounds),
-            seed=number,
-            rounds_left=rounds - number if planned else None,
-            plan=plan if carry else (),
-        )
-        assert result.unmatched == ()
-        assert result.figures.max_spread_minutes <= 6 * 60
-        assert len(result.plan) == (rounds - number - 1 if planned else 0)
-        plan = result.plan
-        history.append(result.groups)
-    return history
 
 
 def count_repeats(history: list[list[list[str]]]) -> int:
