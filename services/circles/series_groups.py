@@ -42,9 +42,9 @@ SERIES_MAX_PEOPLE = 100
 # Up to this many people the plan starts from a mix of clocks (clock_mix.py) rather than
 # from the round-by-round drafts. Started from the drafts, the benchmark's 24 and 25 in
 # fours ended about as far above the floor as round by round; from the mix they reach the
-# proven clock-group bound on nine of ten rosters, at up to 6 s of CPU a round. For 60 in
-# fours HiGHS takes one to two minutes over the mix, and the search from it ended at 159
-# to 169 repeats where the drafts give 161.
+# proven clock-group bound on eight of ten rosters (2 above it on the other two), at up to
+# 6 s of CPU a round. For 60 in fours HiGHS takes one to two minutes over the mix, and
+# the search from it ended at 159 to 169 repeats where the drafts give 161.
 CLOCK_MIX_MAX_PEOPLE = 40
 MAX_STEPS = 6_000
 PATIENCE = 2_000  # steps without a cheaper plan before the search stops
