@@ -82,8 +82,8 @@ def counting_floor(people: list[Candidate], history: list[list[list[str]]]) -> i
 def test_a_series_planned_from_a_mix_of_clocks_meets_more_people_and_repeats_only_as_forced() -> (
     None
 ):
-    # Round by round, Tokyo and Sydney keep meeting each other and the rest fall back to
-    # threes. When written: 104 repeats (floor 80) and 40 different pairs round by round;
+    # Round by round, each round's cheapest circles keep seating the same people together.
+    # When written: 104 repeats (floor 80) and 40 different pairs round by round;
     # 82 repeats (at its floor) and 64 different pairs planned from the mix of clocks.
     people = roster()
     by_round = run_series(people, 6, planned=False)
