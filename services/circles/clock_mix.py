@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from itertools import combinations, combinations_with_replacement
+from itertools import combinations, combinations_with_replacement, product
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -158,12 +158,8 @@ def _solve(
 
 def _fresh_pairs(problem: RoundProblem, first: list[int], second: list[int]) -> int:
     """Pairs, one from each group, that may meet and have not met yet."""
-    pairs = combinations(first, 2) if first is second else _across(first, second)
+    pairs = combinations(first, 2) if first is second else product(first, second)
     return sum(1 for a, b in pairs if b not in problem.met[a] and b not in problem.blocked[a])
-
-
-def _across(first: list[int], second: list[int]) -> list[tuple[int, int]]:
-    return [(a, b) for a in first for b in second]
 
 
 def _seat(
@@ -198,9 +194,11 @@ def _separate_blocked(
                     for other in circles
                     if other is not circle
                     for person in other
+                    # Same clock group, same clocks on every date: only blocks can stand in
+                    # the way (problem.fits would check the window on this round's date).
                     if group_of[person] == group_of[a]
-                    and _free(problem, person, [m for m in circle if m != a])
-                    and _free(problem, a, [m for m in other if m != person])
+                    and _unblocked(problem, person, [m for m in circle if m != a])
+                    and _unblocked(problem, a, [m for m in other if m != person])
                 ),
                 None,
             )
@@ -211,7 +209,7 @@ def _separate_blocked(
     return True
 
 
-def _free(problem: RoundProblem, person: int, members: list[int]) -> bool:
+def _unblocked(problem: RoundProblem, person: int, members: list[int]) -> bool:
     return not problem.blocked[person] & set(members)
 
 
