@@ -161,12 +161,9 @@ def groups_repeat_bound(
     """Fewest repeats any schedule with these circle sizes per round can have, at least."""
     import mip
 
-    kinds = sorted(
-        {tuple(clocks[p] for clocks in schedule.offsets) for p in range(len(schedule.teams))}
-    )
-    people = Counter(
-        tuple(clocks[p] for clocks in schedule.offsets) for p in range(len(schedule.teams))
-    )
+    # People whose clocks agree on every round's date: one clock group.
+    people = Counter(zip(*schedule.offsets, strict=True))
+    kinds = sorted(people)
     counts = [people[kind] for kind in kinds]
     model = mip.Model(sense=mip.MINIMIZE, solver_name=mip.CBC)
     model.verbose = 0
