@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
@@ -206,7 +207,17 @@ def cmd_circles(args: argparse.Namespace, settings: Settings) -> int:
         as_json=args.json,
         out=sys.stdout,
         err=sys.stderr,
+        first_round=args.start,
+        cadence_weeks=args.every,
+        max_spread_hours=args.spread,
     )
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2027-01-04") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -254,9 +265,27 @@ def build_parser() -> argparse.ArgumentParser:
         "preview", help="form rounds for a roster file without touching Slack or the database"
     )
     preview.add_argument("--roster", required=True, help="CSV with the import columns")
-    preview.add_argument("--rounds", type=int, default=6)
-    preview.add_argument("--size", type=int, default=4)
-    preview.add_argument("--seed", type=int, default=0)
+    preview.add_argument("--rounds", type=int, default=6, help="rounds to form (default 6)")
+    preview.add_argument("--size", type=int, default=4, help="people per circle, 2-6 (default 4)")
+    preview.add_argument(
+        "--seed", type=int, default=0, help="the same seed gives the same circles (default 0)"
+    )
+    preview.add_argument(
+        "--start",
+        type=_iso_date,
+        help="date of the first round, YYYY-MM-DD (default today); clocks follow each "
+        "round's date, daylight saving included",
+    )
+    preview.add_argument(
+        "--every", type=int, default=2, metavar="WEEKS", help="weeks between rounds (default 2)"
+    )
+    preview.add_argument(
+        "--spread",
+        type=float,
+        default=6.0,
+        metavar="HOURS",
+        help="how far apart the clocks in one circle may be (default 6)",
+    )
     preview.add_argument("--json", action="store_true", help='print {"rounds": [[[ids]]]}')
     circles.set_defaults(handler=cmd_circles)
 

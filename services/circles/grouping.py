@@ -252,4 +252,4 @@ def unplaced_reason(problem: RoundProblem, draft: Draft, person: int) -> str:
         )
     if not any(problem.compatible(person, other) for other in others):
         return "no compatible partner within the working-hours window"
-    return "every compatible partner is already in a full circle"
+    return "no circle with a compatible partner could take one more person"

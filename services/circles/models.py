@@ -124,6 +124,8 @@ class CircleMember(SQLModel, table=True):
 
 MIN_GROUP = 2
 MAX_GROUP = 6
+DEFAULT_CADENCE_WEEKS = 2
+MIN_CADENCE_WEEKS, MAX_CADENCE_WEEKS = 1, 12
 
 
 class CircleSeriesCreate(SQLModel):
@@ -133,7 +135,9 @@ class CircleSeriesCreate(SQLModel):
     cohort_id: RowId
     name: str = Field(max_length=200, min_length=1)
     group_size: int = Field(default=4, ge=MIN_GROUP, le=MAX_GROUP)
-    cadence_weeks: int = Field(default=2, ge=1, le=12)
+    cadence_weeks: int = Field(
+        default=DEFAULT_CADENCE_WEEKS, ge=MIN_CADENCE_WEEKS, le=MAX_CADENCE_WEEKS
+    )
     weekday: int = Field(default=1, ge=0, le=6)
     local_time: time = time(10, 0)
     start_date: IsoDate
@@ -157,7 +161,7 @@ class CircleSeriesUpdate(SQLModel):
     model_config = FORBID
     name: str | None = Field(default=None, max_length=200, min_length=1)
     group_size: int | None = Field(default=None, ge=MIN_GROUP, le=MAX_GROUP)
-    cadence_weeks: int | None = Field(default=None, ge=1, le=12)
+    cadence_weeks: int | None = Field(default=None, ge=MIN_CADENCE_WEEKS, le=MAX_CADENCE_WEEKS)
     weekday: int | None = Field(default=None, ge=0, le=6)
     local_time: time | None = None
     start_date: IsoDate | None = None

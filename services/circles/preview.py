@@ -20,6 +20,11 @@ from tqdm import tqdm
 
 from services.circles.candidates import Candidate, MatchSettings
 from services.circles.matcher import MatchResult, RoundFigures, form_circles, sum_figures
+from services.circles.models import (
+    DEFAULT_CADENCE_WEEKS,
+    MAX_CADENCE_WEEKS,
+    MIN_CADENCE_WEEKS,
+)
 from services.circles.timezones import utc_offset_minutes
 from services.errors import DomainError, Invalid
 
@@ -247,12 +252,23 @@ def run_preview(
     out: TextIO,
     err: TextIO | None = None,
     first_round: date | None = None,
+    cadence_weeks: int = DEFAULT_CADENCE_WEEKS,
     max_spread_hours: float = 6.0,
     blocks: Iterable[tuple[str, str]] = (),
 ) -> int:
-    """Preview `rounds` rounds of circles of `size` from a roster CSV; returns an exit code."""
+    """Preview `rounds` rounds of circles of `size` from a roster CSV; returns an exit code.
+
+    Rounds fall every `cadence_weeks` weeks from `first_round` (default today), as a
+    series' do, and each uses its own date's clocks."""
     err = err or sys.stderr
     try:
+        if not MIN_CADENCE_WEEKS <= cadence_weeks <= MAX_CADENCE_WEEKS:
+            raise Invalid(
+                f"rounds must be {MIN_CADENCE_WEEKS} to {MAX_CADENCE_WEEKS} weeks apart",
+                field="cadence_weeks",
+            )
+        if not 0 <= max_spread_hours <= 24:
+            raise Invalid("the timezone spread must be between 0 and 24 hours", field="spread")
         roster = read_roster(path=Path(roster_path))
         settings = MatchSettings(
             size=size,
@@ -269,6 +285,7 @@ def run_preview(
                 settings=settings,
                 seed=seed,
                 first_round=first_round or date.today(),
+                cadence_days=7 * cadence_weeks,
                 blocks=blocks,
                 on_round=lambda _: bar.update(),
             )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from services.circles.preview import EXIT_INVALID, EXIT_OK, run_preview
 
 HEADER = "slack_user_id,email,name,timezone,team,level,region,role\n"
@@ -197,6 +198,10 @@ def test_a_roster_spread_over_a_whole_day_is_grouped(tmp_path: Path) -> None:
         ({"size": 7}, "error: group size must be between 2 and 6"),
         ({"size": 1}, "error: group size must be between 2 and 6"),
         ({"rounds": 0}, "error: rounds must be at least 1"),
+        ({"cadence_weeks": 0}, "error: rounds must be 1 to 12 weeks apart"),
+        ({"cadence_weeks": 13}, "error: rounds must be 1 to 12 weeks apart"),
+        ({"max_spread_hours": 25}, "error: the timezone spread must be between 0 and 24 hours"),
+        ({"max_spread_hours": -1}, "error: the timezone spread must be between 0 and 24 hours"),
     ],
 )
 def test_bad_options_exit_with_a_clear_message(
@@ -213,3 +218,59 @@ def test_a_missing_file_exits_with_a_clear_message(tmp_path: Path) -> None:
     )
     assert code == EXIT_INVALID
     assert err.getvalue().startswith("error: cannot read")
+
+
+LONDON_AND_NEW_YORK = (
+    HEADER + "U1,,Ana,Europe/London,Sales,L1,EMEA,\n" + "U2,,Bo,America/New_York,Ops,L2,AMER,\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("cadence_weeks", "expected"),
+    [
+        # 2 Mar: five hours apart; 9 and 16 Mar: New York has moved its clocks, London not yet.
+        (1, [[], [["U1", "U2"]], [["U1", "U2"]]]),
+        # 2 Mar, 30 Mar, 27 Apr: both or neither on summer time, five hours apart every round.
+        (4, [[], [], []]),
+    ],
+)
+def test_rounds_fall_on_the_cadence_with_each_dates_clocks(
+    tmp_path: Path, cadence_weeks: int, expected: list[list[list[str]]]
+) -> None:
+    code, out, _ = preview(
+        tmp_path, LONDON_AND_NEW_YORK, cadence_weeks=cadence_weeks, max_spread_hours=4.5
+    )
+    assert code == EXIT_OK
+    assert json.loads(out)["rounds"] == expected
+
+
+def test_someone_no_circle_can_take_is_told_so_without_naming_anyone(tmp_path: Path) -> None:
+    # Ana (London) fits with either, but Bo (Tokyo) and Cy (New York) are 10h apart, so
+    # no circle of three fits and someone sits out.
+    text = (
+        HEADER
+        + "U1,,Ana,Europe/London,Sales,L1,EMEA,\n"
+        + "U2,,Bo,Asia/Tokyo,Ops,L2,APAC,\n"
+        + "U3,,Cy,America/New_York,Eng,L3,AMER,\n"
+    )
+    code, out, _ = preview(tmp_path, text, rounds=1, size=3, max_spread_hours=9)
+    payload = json.loads(out)
+    assert code == EXIT_OK
+    assert len(payload["rounds"][0]) == 1 and len(payload["rounds"][0][0]) == 2
+    [[unmatched]] = payload["unmatched"]
+    assert unmatched["reason"] == "no circle with a compatible partner could take one more person"
+
+
+def test_the_command_line_takes_the_start_date_cadence_and_spread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(LONDON_AND_NEW_YORK, encoding="utf-8")
+    common = ["circles", "preview", "--roster", str(roster), "--rounds", "3", "--json"]
+    dates = ["--start", "2026-03-02", "--every", "1", "--spread", "4.5"]
+    assert main([*common, *dates]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["rounds"] == [[], [["U1", "U2"]], [["U1", "U2"]]]
+    with pytest.raises(SystemExit) as exited:
+        main([*common, "--start", "2026-02-30"])
+    assert exited.value.code == EXIT_INVALID
+    assert "'2026-02-30' is not a date like 2027-01-04" in capsys.readouterr().err
