@@ -430,9 +430,10 @@ roster; a repeat costs 100 whenever it falls) and take this round from the plan,
 again each round. Rosters of up to 100 in fours plan every round left, improve that plan \
 as a whole with a tabu search over swaps inside each round, take this round from it and \
 hand the plan's later rounds to the next round, which starts from them (as a live series \
-does through the database). Up to 40 people the first plan comes from an integer program \
-over clock groups (how many circles of each mix of clocks each round holds, with the \
-fewest repeats that mix forces); 60 people start from round-by-round drafts. Other \
+does through the database). The first plan comes from an integer program over clock \
+groups (how many circles of each mix of clocks each round holds, with the fewest repeats \
+that mix forces, and a small cost for filling two clock groups' fresh pairs beyond 85%), \
+with circles one smaller or larger than asked allowed up to 40 people. Other \
 rosters use the seeded greedy pass and local search. It keeps levels apart as well as \
 teams (the same-level column); colette \
 weighs teams only.

@@ -8,6 +8,11 @@ clock groups cost nothing up to the number of pairs of their people that have no
 yet, and each meeting beyond that is a repeat somebody must have. HiGHS finds the mix with
 the fewest such repeats, which is as many as counting alone forces on small rosters.
 
+A mix that uses up every fresh pair between two clock groups asks the seating for a
+perfect design (each Chicago person meeting each Los Angeles person exactly once), which
+swaps seldom find. So meetings beyond most of those pairs cost a little as well, and the
+mix spreads them over other groups where it can.
+
 Seating then shuffles each clock group's people (from the seed) into that group's seats,
 round by round, and moves people within their group to separate blocked pairs. Who meets
 whom is left to the search that follows, which starts from this plan.
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from itertools import combinations, combinations_with_replacement, product
 
 import numpy as np
@@ -30,13 +35,19 @@ from services.circles.timezones import offset_spread
 # A program with more circle mixes than this is left alone and the round-by-round drafts
 # start the search instead: HiGHS found no mix in 20 s for 40 people in 20 clock groups
 # (21,900 mixes over twelve rounds), while the benchmark's 24 people in 12 groups take
-# about a second.
+# about a second and its 60 people in fours (2,500 mixes) 15 to 30 s.
 MAX_MIXES = 20_000
 # Branch and bound runs single-threaded under a node limit, so the same inputs give the
-# same mix; the time limit is only a safety valve.
-NODE_LIMIT = 2_000
-TIME_LIMIT_SECONDS = 10.0
+# same mix; the time limit is only a safety valve. On the benchmark's 60 people in fours,
+# 50 nodes left the search where the drafts did, 300 saved 2 to 11 repeats per roster.
+NODE_LIMIT = 300
+TIME_LIMIT_SECONDS = 120.0
 OFF_SIZE_COST = 0.01
+# Meetings between two clock groups beyond this share of their fresh pairs cost this much
+# each (a repeat costs 1): on 60 people in fours the search then ended 2 to 11 repeats
+# lower than from a mix that fills pairs of groups to the last fresh pair.
+FULL_SHARE = 0.85
+NEAR_FULL_COST = 0.3
 
 Plan = list[list[list[int]]]  # round -> circles -> members
 
@@ -45,15 +56,15 @@ def clock_mix_plan(
     *,
     problem: RoundProblem,
     circles: Sequence[int],
+    sizes: Collection[int],
     clocks: Sequence[Sequence[int]],
     seed: int,
 ) -> Plan | None:
-    """Circles for every round (`circles[r]` of them, everyone seated, each of the series'
-    size give or take one) whose mix of clocks has the fewest forced repeats; None when no
-    such plan is found."""
+    """Circles for every round (`circles[r]` of them, everyone seated, each of one of the
+    `sizes`) whose mix of clocks has the fewest forced repeats; None when no such plan is
+    found."""
     groups = _clock_groups(clocks)
-    sizes = [size for size in (problem.size - 1, problem.size, problem.size + 1) if size >= 2]
-    mixes = _mixes(problem, groups, sizes, clocks)
+    mixes = _mixes(problem, groups, sorted(sizes), clocks)
     if not mixes or len(mixes) > MAX_MIXES:
         return None
     chosen = _solve(problem, groups, circles, mixes)
@@ -122,31 +133,37 @@ def _solve(
     kinds = len(groups)
     group_pairs = [(a, b) for a in range(kinds) for b in range(a, kinds)]
     pair_row = {pair: row for row, pair in enumerate(group_pairs)}
-    columns = len(mixes) + len(group_pairs)  # one count per mix, one repeat count per pair
+    # One count per mix, then per pair of groups its repeats and its meetings near full.
+    pairs = len(group_pairs)
+    columns = len(mixes) + 2 * pairs
     seats = _Rows()  # each group fills exactly its people's seats every round
     circles = _Rows()  # each round holds as many circles as it was given
     meetings = _Rows()  # meetings of a pair of groups, less its repeats, <= fresh pairs
+    near_full = _Rows()  # the same meetings, less those near full, <= FULL_SHARE of them
     for column, (number, mix) in enumerate(mixes):
         for group, times in Counter(mix).items():
             seats.add(number * kinds + group, column, times)
         circles.add(number, column, 1)
         for a, b in combinations(mix, 2):
             meetings.add(pair_row[(min(a, b), max(a, b))], column, 1)
-    for row in range(len(group_pairs)):
+            near_full.add(pair_row[(min(a, b), max(a, b))], column, 1)
+    for row in range(pairs):
         meetings.add(row, len(mixes) + row, -1)
+        near_full.add(row, len(mixes) + pairs + row, -1)
     seats_wanted = [len(groups[group]) for _ in circle_counts for group in range(kinds)]
     fresh = [_fresh_pairs(problem, groups[a], groups[b]) for a, b in group_pairs]
     # A circle off the series' size costs a little, so the sizes asked for win a tie.
     off_size = [OFF_SIZE_COST * (len(mix) != problem.size) for _, mix in mixes]
-    objective = np.concatenate([off_size, np.ones(len(group_pairs))])
+    objective = np.concatenate([off_size, np.ones(pairs), np.full(pairs, NEAR_FULL_COST)])
     result = milp(
         objective,
         constraints=[
             seats.constraint(len(seats_wanted), columns, seats_wanted, seats_wanted),
             circles.constraint(len(circle_counts), columns, circle_counts, circle_counts),
-            meetings.constraint(len(group_pairs), columns, None, fresh),
+            meetings.constraint(pairs, columns, None, fresh),
+            near_full.constraint(pairs, columns, None, [FULL_SHARE * f for f in fresh]),
         ],
-        integrality=np.concatenate([np.ones(len(mixes)), np.zeros(len(group_pairs))]),
+        integrality=np.concatenate([np.ones(len(mixes)), np.zeros(2 * pairs)]),
         bounds=Bounds(0, np.inf),
         options={"node_limit": NODE_LIMIT, "time_limit": TIME_LIMIT_SECONDS},
     )

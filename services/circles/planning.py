@@ -26,7 +26,7 @@ from services.circles.grouping import Draft, build_groups, clock_order, retry_un
 from services.circles.pairing import pair_round
 from services.circles.problem import History, RoundProblem, build_problem
 from services.circles.search import improve
-from services.circles.series_groups import improve_series_groups, mixes_clocks, plans_whole
+from services.circles.series_groups import improve_series_groups, plans_whole
 from services.circles.series_pairs import MAX_ROUNDS_PLANNED, plan_series_pairs
 
 # Restarts share a budget of roughly this many person-visits, so small rosters get several
@@ -37,6 +37,7 @@ MAX_RESTARTS = 4
 # Each simulated round costs about as much as the real one, so the look stays short.
 LOOKAHEAD_DEPTH = {16: 2, 40: 1}
 LOOKAHEAD_CANDIDATES = 2  # from each weighting compared
+MIX_ANY_SIZE_MAX_PEOPLE = 40  # see _mix_sizes
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +136,14 @@ def _improve_series(
     plan = _fullest_shapes(problem, drafts, clocks)
     start = [d.groups for d in plan]
     mixed = None
-    if not carried and mixes_clocks(problem) and not any(d.unplaced for d in plan):
-        circles = [len(groups) for groups in start]
-        mixed = clock_mix_plan(problem=problem, circles=circles, clocks=clocks, seed=seed)
+    if not carried and not any(d.unplaced for d in plan):
+        mixed = clock_mix_plan(
+            problem=problem,
+            circles=[len(groups) for groups in start],
+            sizes=_mix_sizes(problem, start),
+            clocks=clocks,
+            seed=seed,
+        )
     start = mixed or start
     improved = improve_series_groups(problem=problem, plan=start, clocks=clocks, seed=seed)
     if improved is None:
@@ -151,6 +157,18 @@ def _improve_series(
         total=sum(problem.group_cost(group) for group in groups),
         later=improved[1:],
     )
+
+
+def _mix_sizes(problem: RoundProblem, start: list[list[list[int]]]) -> set[int]:
+    """Circle sizes a clock mix may use.
+
+    Up to MIX_ANY_SIZE_MAX_PEOPLE, one below or above the series' size as well: the drafts
+    for 24 in fours fall back to threes that the mix turns into fours, and a 16-person
+    test roster meets 64 different pairs instead of 56. Larger rosters keep to the sizes
+    the drafts used: on 60 in fours, threes and fives put over half the circles off size."""
+    if problem.count <= MIX_ANY_SIZE_MAX_PEOPLE:
+        return {size for size in (problem.size - 1, problem.size, problem.size + 1) if size >= 2}
+    return {problem.size} | {len(group) for groups in start for group in groups}
 
 
 def _carried_plan(

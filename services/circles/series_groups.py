@@ -4,10 +4,10 @@ Forming circles one round at a time spends early the few partners that people at
 of the clock (Tokyo, Sydney, Los Angeles) can ever meet, and the last rounds are left with
 repeats. So when a series of groups remembers its whole run and knows how many rounds
 remain, the planner drafts every round left the usual way (each with its own clocks, and
-the drafts before it as history), and this module improves that plan as a whole. On
-rosters of up to 40 the plan starts instead from a mix of clocks chosen by an integer
-program (clock_mix.py), which sizes the circles as the series asks where the drafts fall
-back to threes, and which the search then turns into who meets whom.
+the drafts before it as history), and this module improves that plan as a whole. The
+plan starts instead, where one is found, from a mix of clocks chosen by an integer program
+(clock_mix.py), which sizes the circles as the series asks where the drafts fall back to
+threes, and which the search then turns into who meets whom.
 
 The search is a tabu search over the plan. A move swaps two people between circles of one
 round; both circles must still fit the working-hours window and hold no blocked pair. Each
@@ -39,13 +39,6 @@ from services.circles.timezones import offset_spread
 # (twice the steps cost twice that and saved no more than 3 repeats on two rosters);
 # 1,000 people find new partners anyway.
 SERIES_MAX_PEOPLE = 100
-# Up to this many people the plan starts from a mix of clocks (clock_mix.py) rather than
-# from the round-by-round drafts. Started from the drafts, the benchmark's 24 and 25 in
-# fours ended about as far above the floor as round by round; from the mix they reach the
-# proven clock-group bound on eight of ten rosters (2 above it on the other two), at up to
-# 6 s of CPU a round. For 60 in fours HiGHS takes one to two minutes over the mix, and
-# the search from it ended at 159 to 169 repeats where the drafts give 161.
-CLOCK_MIX_MAX_PEOPLE = 40
 MAX_STEPS = 6_000
 PATIENCE = 2_000  # steps without a cheaper plan before the search stops
 MOVES_EXAMINED = 400  # the cheapest moves of a step looked at for one that is allowed
@@ -79,11 +72,6 @@ class _Search:
 def plans_whole(problem: RoundProblem) -> bool:
     """Whether a series with this round's roster has its rounds left planned as one."""
     return problem.size >= 3 and 2 * problem.size <= problem.count <= SERIES_MAX_PEOPLE
-
-
-def mixes_clocks(problem: RoundProblem) -> bool:
-    """Whether the plan of a roster this size starts from a mix of clocks (clock_mix)."""
-    return problem.count <= CLOCK_MIX_MAX_PEOPLE
 
 
 def improve_series_groups(

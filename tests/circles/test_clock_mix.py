@@ -32,7 +32,7 @@ def test_a_mix_of_clocks_seats_everyone_inside_the_window_and_apart_from_blocks(
     problem = build_problem(candidates=roster(), blocks=blocks, history=(), settings=settings)
     clocks = [problem.offsets] * 6
 
-    plan = clock_mix_plan(problem=problem, circles=[4] * 6, clocks=clocks, seed=3)
+    plan = clock_mix_plan(problem=problem, circles=[4] * 6, sizes={3, 4, 5}, clocks=clocks, seed=3)
 
     assert plan is not None and len(plan) == 6
     index = {p.key: i for i, p in enumerate(problem.people)}
@@ -44,8 +44,21 @@ def test_a_mix_of_clocks_seats_everyone_inside_the_window_and_apart_from_blocks(
             assert 3 <= len(circle) <= 5
             assert offset_spread([problem.offsets[m] for m in circle]) <= SPREAD
             assert not any(frozenset(pair) in blocked for pair in combinations(circle, 2))
-    again = clock_mix_plan(problem=problem, circles=[4] * 6, clocks=clocks, seed=3)
+    again = clock_mix_plan(problem=problem, circles=[4] * 6, sizes={3, 4, 5}, clocks=clocks, seed=3)
     assert again == plan
+
+
+def test_a_mix_keeps_to_the_sizes_it_is_given() -> None:
+    settings = MatchSettings(size=4, history_window=6)
+    problem = build_problem(candidates=roster(), blocks=(), history=(), settings=settings)
+    clocks = [problem.offsets] * 6
+    for sizes in ({4}, {3, 5}):
+        plan = clock_mix_plan(problem=problem, circles=[4] * 6, sizes=sizes, clocks=clocks, seed=1)
+        assert plan is not None
+        assert {len(circle) for circles in plan for circle in circles} <= sizes
+    assert (
+        clock_mix_plan(problem=problem, circles=[4] * 6, sizes={5}, clocks=clocks, seed=1) is None
+    )
 
 
 def test_blocks_that_no_seating_can_keep_apart_give_no_mix() -> None:
@@ -56,7 +69,9 @@ def test_blocks_that_no_seating_can_keep_apart_give_no_mix() -> None:
         candidates=people, blocks=[("U04", "U05")], history=(), settings=settings
     )
     clocks = [problem.offsets] * 3
-    assert clock_mix_plan(problem=problem, circles=[2] * 3, clocks=clocks, seed=0) is None
+    assert (
+        clock_mix_plan(problem=problem, circles=[2] * 3, sizes={4}, clocks=clocks, seed=0) is None
+    )
     # A series planned whole then starts from its drafts, which split Tokyo into pairs.
     result = form_circles(
         candidates=people, blocks=[("U04", "U05")], settings=settings, rounds_left=3
