@@ -10,8 +10,8 @@ says how many rounds are left are matched exactly instead (pairing.py), and thos
 to 25 people whose series remembers all its rounds plan every round left at once
 (series_pairs.py). Series in groups of up to 100 people (two circles or more) that
 remember all their rounds plan every round left and improve that plan as a whole
-(series_groups.py); up to 40 people the plan starts from the mix of clocks each round's
-circles should hold (clock_mix.py), otherwise from round-by-round drafts."""
+(series_groups.py), starting from the mix of clocks each round's circles should hold
+(clock_mix.py), or from round-by-round drafts where no mix is found."""
 
 from __future__ import annotations
 
