@@ -165,7 +165,7 @@ def _mix_sizes(problem: RoundProblem, start: list[list[list[int]]]) -> set[int]:
     Up to MIX_ANY_SIZE_MAX_PEOPLE, one below or above the series' size as well: the drafts
     for 24 in fours fall back to threes that the mix turns into fours, and a 16-person
     test roster meets 64 different pairs instead of 56. Larger rosters keep to the sizes
-    the drafts used: on 60 in fours, threes and fives put over half the circles off size."""
+    the drafts used: on 60 in fours, threes and fives put about half the circles off size."""
     if problem.count <= MIX_ANY_SIZE_MAX_PEOPLE:
         return {size for size in (problem.size - 1, problem.size, problem.size + 1) if size >= 2}
     return {problem.size} | {len(group) for groups in start for group in groups}
