@@ -147,8 +147,9 @@ def _solve(
             seats.add(number * kinds + group, column, times)
         circles.add(number, column, 1)
         for a, b in combinations(mix, 2):
-            meetings.add(pair_row[(min(a, b), max(a, b))], column, 1)
-            near_full.add(pair_row[(min(a, b), max(a, b))], column, 1)
+            row = pair_row[(min(a, b), max(a, b))]
+            meetings.add(row, column, 1)
+            near_full.add(row, column, 1)
     for row in range(pairs):
         meetings.add(row, len(mixes) + row, -1)
         near_full.add(row, len(mixes) + pairs + row, -1)
