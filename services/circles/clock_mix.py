@@ -61,15 +61,16 @@ def clock_mix_plan(
     sizes: Collection[int],
     clocks: Sequence[Sequence[int]],
     seed: int,
+    most_off_size: Sequence[int] | None = None,
 ) -> Plan | None:
     """Circles for every round (`circles[r]` of them, everyone seated, each of one of the
-    `sizes`) whose mix of clocks has the fewest forced repeats; None when no such plan is
-    found."""
+    `sizes`, and at most `most_off_size[r]` of them off the series' size where given) whose
+    mix of clocks has the fewest forced repeats; None when no such plan is found."""
     groups = _clock_groups(clocks)
     mixes = _mixes(problem, groups, sorted(sizes), clocks)
     if not mixes or len(mixes) > MAX_MIXES:
         return None
-    chosen = _solve(problem, groups, circles, mixes)
+    chosen = _solve(problem, groups, circles, mixes, most_off_size)
     if chosen is None:
         return None
     return _seat(problem, groups, chosen, len(circles), random.Random(seed))
@@ -130,6 +131,7 @@ def _solve(
     groups: list[list[int]],
     circle_counts: Sequence[int],
     mixes: list[tuple[int, tuple[int, ...]]],
+    most_off_size: Sequence[int] | None,
 ) -> list[tuple[int, tuple[int, ...]]] | None:
     """The circle make-ups of every round (one entry per circle), or None."""
     kinds = len(groups)
@@ -142,10 +144,13 @@ def _solve(
     circles = _Rows()  # each round holds as many circles as it was given
     meetings = _Rows()  # meetings of a pair of groups, less its repeats, <= fresh pairs
     near_full = _Rows()  # the same meetings, less those near full, <= FULL_SHARE of them
+    off_size_circles = _Rows()  # circles off the series' size, per round
     for column, (number, mix) in enumerate(mixes):
         for group, times in Counter(mix).items():
             seats.add(number * kinds + group, column, times)
         circles.add(number, column, 1)
+        if len(mix) != problem.size:
+            off_size_circles.add(number, column, 1)
         for a, b in combinations(mix, 2):
             row = pair_row[(min(a, b), max(a, b))]
             meetings.add(row, column, 1)
@@ -158,14 +163,19 @@ def _solve(
     # A circle off the series' size costs a little, so the sizes asked for win a tie.
     off_size = [OFF_SIZE_COST * (len(mix) != problem.size) for _, mix in mixes]
     objective = np.concatenate([off_size, np.ones(pairs), np.full(pairs, NEAR_FULL_COST)])
+    constraints = [
+        seats.constraint(len(seats_wanted), columns, seats_wanted, seats_wanted),
+        circles.constraint(len(circle_counts), columns, circle_counts, circle_counts),
+        meetings.constraint(pairs, columns, None, fresh),
+        near_full.constraint(pairs, columns, None, [FULL_SHARE * f for f in fresh]),
+    ]
+    if most_off_size is not None:
+        constraints.append(
+            off_size_circles.constraint(len(circle_counts), columns, None, most_off_size)
+        )
     result = milp(
         objective,
-        constraints=[
-            seats.constraint(len(seats_wanted), columns, seats_wanted, seats_wanted),
-            circles.constraint(len(circle_counts), columns, circle_counts, circle_counts),
-            meetings.constraint(pairs, columns, None, fresh),
-            near_full.constraint(pairs, columns, None, [FULL_SHARE * f for f in fresh]),
-        ],
+        constraints=constraints,
         integrality=np.concatenate([np.ones(len(mixes)), np.zeros(2 * pairs)]),
         bounds=Bounds(0, np.inf),
         options={"node_limit": NODE_LIMIT, "time_limit": TIME_LIMIT_SECONDS},

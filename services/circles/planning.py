@@ -143,6 +143,7 @@ def _improve_series(
             sizes=_mix_sizes(problem, start),
             clocks=clocks,
             seed=seed,
+            most_off_size=_most_off_size(problem, start),
         )
     start = mixed or start
     improved = improve_series_groups(problem=problem, plan=start, clocks=clocks, seed=seed)
@@ -165,10 +166,21 @@ def _mix_sizes(problem: RoundProblem, start: list[list[list[int]]]) -> set[int]:
     Up to MIX_ANY_SIZE_MAX_PEOPLE, one below or above the series' size as well: the drafts
     for 24 in fours fall back to threes that the mix turns into fours, and a 16-person
     test roster meets 64 different pairs instead of 56. Larger rosters keep to the sizes
-    the drafts used: on 60 in fours, threes and fives put about half the circles off size."""
+    the drafts used (and, by _most_off_size, to as many circles off size): on 60 in fours,
+    threes and fives anywhere put about half the circles off size."""
     if problem.count <= MIX_ANY_SIZE_MAX_PEOPLE:
         return {size for size in (problem.size - 1, problem.size, problem.size + 1) if size >= 2}
     return {problem.size} | {len(group) for groups in start for group in groups}
+
+
+def _most_off_size(problem: RoundProblem, start: list[list[list[int]]]) -> list[int] | None:
+    """Per round, how many circles off the series' size a clock mix may hold: above
+    MIX_ANY_SIZE_MAX_PEOPLE, no more than that round's draft. Left free, the mix for one
+    60-person roster in fours turned the drafts' one three and one five, in five rounds of
+    twelve, into four or five of each in every round."""
+    if problem.count <= MIX_ANY_SIZE_MAX_PEOPLE:
+        return None
+    return [sum(len(group) != problem.size for group in groups) for groups in start]
 
 
 def _carried_plan(

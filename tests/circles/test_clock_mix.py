@@ -61,6 +61,29 @@ def test_a_mix_keeps_to_the_sizes_it_is_given() -> None:
     )
 
 
+def test_a_mix_holds_no_more_circles_off_size_than_each_round_allows() -> None:
+    settings = MatchSettings(size=4, history_window=6)
+    problem = build_problem(candidates=roster(), blocks=(), history=(), settings=settings)
+    clocks = [problem.offsets] * 6
+
+    def off_size(plan: list[list[list[int]]]) -> list[int]:
+        return [sum(len(circle) != 4 for circle in circles) for circles in plan]
+
+    free = clock_mix_plan(problem=problem, circles=[4] * 6, sizes={3, 4, 5}, clocks=clocks, seed=1)
+    assert free is not None and sum(off_size(free)) > 0  # threes and fives meet more people
+    for most in ([0] * 6, [2, 0, 2, 0, 2, 0]):
+        plan = clock_mix_plan(
+            problem=problem,
+            circles=[4] * 6,
+            sizes={3, 4, 5},
+            clocks=clocks,
+            seed=1,
+            most_off_size=most,
+        )
+        assert plan is not None
+        assert all(held <= allowed for held, allowed in zip(off_size(plan), most, strict=True))
+
+
 def test_blocks_that_no_seating_can_keep_apart_give_no_mix() -> None:
     # London and Tokyo are nine hours apart, so each pair of circles is one city's four.
     people = roster([LONDON] * 4 + [TOKYO] * 4)
