@@ -10,6 +10,7 @@ import csv
 import json
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -204,7 +205,7 @@ def rounds_table(
     lines: list[str] = []
     for number, result in enumerate(results, start=1):
         if show_groups:
-            lines.append(f"Round {number}: {len(result.circles)} circle(s)")
+            lines.append(f"Round {number}: {len(result.circles)} circle(s){_sizes(result)}")
             for index, circle in enumerate(result.circles, start=1):
                 people = ", ".join(names.get(key, key) for key in circle.members)
                 lines.append(f"  {index:>3}. {people}: {circle.explanation}")
@@ -215,6 +216,15 @@ def rounds_table(
             lines.append("")
     lines.extend(_figures_table(results))
     return "\n".join(lines) + "\n"
+
+
+def _sizes(result: MatchResult) -> str:
+    """' of 4', or ': 13 of 4, 1 of 3, 1 of 5' where a round's circles differ in size."""
+    counts = Counter(len(circle.members) for circle in result.circles)
+    if len(counts) <= 1:
+        return "".join(f" of {size}" for size in counts)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return ": " + ", ".join(f"{count} of {size}" for size, count in ordered)
 
 
 def _figures_table(results: Sequence[MatchResult]) -> list[str]:
