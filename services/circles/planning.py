@@ -177,7 +177,7 @@ def _most_off_size(problem: RoundProblem, start: list[list[list[int]]]) -> list[
     """Per round, how many circles off the series' size a clock mix may hold: above
     MIX_ANY_SIZE_MAX_PEOPLE, no more than that round's draft. Left free, the mix for one
     60-person roster in fours turned the drafts' one three and one five, in five rounds of
-    twelve, into four or five of each in every round."""
+    twelve, into two to five of each in every round (92 of 180 circles off size)."""
     if problem.count <= MIX_ANY_SIZE_MAX_PEOPLE:
         return None
     return [sum(len(group) != problem.size for group in groups) for groups in start]
