@@ -221,8 +221,10 @@ def rounds_table(
 def _sizes(result: MatchResult) -> str:
     """' of 4', or ': 13 of 4, 1 of 3, 1 of 5' where a round's circles differ in size."""
     counts = Counter(len(circle.members) for circle in result.circles)
-    if len(counts) <= 1:
-        return "".join(f" of {size}" for size in counts)
+    if not counts:
+        return ""
+    if len(counts) == 1:
+        return f" of {next(iter(counts))}"
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return ": " + ", ".join(f"{count} of {size}" for size, count in ordered)
 
