@@ -8,6 +8,7 @@ from itertools import combinations
 
 from services.circles import Candidate, MatchSettings, form_circles
 from services.circles.clock_mix import clock_mix_plan
+from services.circles.planning import MIX_ANY_SIZE_MAX_PEOPLE, _clock_mix
 from services.circles.problem import build_problem
 from services.circles.timezones import offset_spread
 from tests.circles.rosters import person, run_series
@@ -82,6 +83,48 @@ def test_a_mix_holds_no_more_circles_off_size_than_each_round_allows() -> None:
         )
         assert plan is not None
         assert all(held <= allowed for held, allowed in zip(off_size(plan), most, strict=True))
+
+
+def test_a_large_series_mixes_circles_on_size_first_and_off_size_only_where_it_must() -> None:
+    settings = MatchSettings(size=4, history_window=6)
+    # 48 people, the 16 above three times over: a mix with threes and fives meets more
+    # people, but fours alone seat everyone, so drafts with a three and a five give fours.
+    people = roster(ZONES * 3)
+    assert len(people) > MIX_ANY_SIZE_MAX_PEOPLE
+    problem = build_problem(candidates=people, blocks=(), history=(), settings=settings)
+    clocks = [problem.offsets] * 6
+    free = clock_mix_plan(
+        problem=problem,
+        circles=[12] * 6,
+        sizes={3, 4, 5},
+        clocks=clocks,
+        seed=1,
+        most_off_size=[2] * 6,
+    )
+    assert free is not None and any(len(c) != 4 for circles in free for c in circles)
+    drafts = [
+        [list(range(0, 3)), list(range(3, 8))] + [list(range(n, n + 4)) for n in range(8, 48, 4)]
+    ] * 6
+    plan = _clock_mix(problem, drafts, clocks, seed=1)
+    assert plan is not None
+    assert {len(circle) for circles in plan for circle in circles} == {4}
+
+    # Five in Tokyo and Sydney, which reach nobody else: no seating of fours alone exists,
+    # so each round keeps its draft's five and three, and no more circles off size.
+    people = roster([LONDON] * 20 + [NEW_YORK] * 19 + [TOKYO] * 3 + [SYDNEY] * 2)
+    problem = build_problem(candidates=people, blocks=(), history=(), settings=settings)
+    clocks = [problem.offsets] * 6
+    assert (
+        clock_mix_plan(problem=problem, circles=[11] * 6, sizes={4}, clocks=clocks, seed=1) is None
+    )
+    drafts = [
+        [list(range(39, 44)), list(range(0, 3))] + [list(range(n, n + 4)) for n in range(3, 39, 4)]
+    ] * 6
+    plan = _clock_mix(problem, drafts, clocks, seed=1)
+    assert plan is not None
+    for circles in plan:
+        assert sorted(len(circle) for circle in circles) == [3] + [4] * 9 + [5]
+        assert set(range(39, 44)) in [set(circle) for circle in circles]
 
 
 def test_blocks_that_no_seating_can_keep_apart_give_no_mix() -> None:
