@@ -35,8 +35,8 @@ from services.circles.timezones import offset_spread
 # A program with more circle mixes than this is left alone and the round-by-round drafts
 # start the search instead: HiGHS found no mix in 20 s for 40 people in 20 clock groups
 # (21,900 mixes over twelve rounds), while the benchmark's 24 people in 12 groups take
-# about a second, its 60 people in fours 15 to 40 s (2,500 mixes), and a roster whose
-# drafts held threes and fives (about 8,000 mixes) up to 84 s with the search after it.
+# about a second, its 60 people in fours 15 to 40 s (2,500 mixes), and a roster mixed with
+# its drafts' threes and fives (about 8,000 mixes) up to 84 s with the search after it.
 MAX_MIXES = 20_000
 # Branch and bound runs single-threaded under a node limit, so the same inputs give the
 # same mix; the time limit is only a safety valve, well above the slowest first round

@@ -35,9 +35,9 @@ from services.circles.problem import RoundProblem
 from services.circles.timezones import offset_spread
 
 # Rosters of at least two circles and up to this many people are planned whole. On 60
-# people in fours over twelve rounds a round takes 7 s of CPU on average; the first, which
-# also chooses the clock mix, up to 46 s, or 84 s where the drafts hold threes and fives
-# (twice the search steps cost twice the search time and saved no more than 3 repeats on
+# people in fours over twelve rounds a round takes 6 s of CPU on average; the first, which
+# also chooses the clock mix, up to 40 s, or 84 s where a mix keeps the drafts' threes and
+# fives (twice the search steps cost twice the search time and saved no more than 3 repeats on
 # two rosters); 1,000 people find new partners anyway.
 SERIES_MAX_PEOPLE = 100
 MAX_STEPS = 6_000
