@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 from pydantic import Field as PydanticField
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
+from sqlmodel._compat import SQLModelConfig
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 # Stable constraint names, so migrations can drop what they created on every backend.
@@ -40,6 +42,35 @@ def _iso_date_only(value: object) -> object:
 
 RowId = Annotated[int, PydanticField(ge=1, le=MAX_ROW_ID)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+
+_LOCAL_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+
+
+def _local_time_only(value: object) -> object:
+    # Pydantic would read 3600 as 01:00 and keep "09:00Z"'s offset; a series or schedule
+    # time is the wall clock in each member's own timezone.
+    if isinstance(value, time) and value.tzinfo is None:
+        return value
+    if isinstance(value, str) and re.fullmatch(_LOCAL_TIME, value):
+        return value
+    raise ValueError(
+        "local_time is a wall-clock time written HH:MM or HH:MM:SS, without an offset: "
+        "each member's own timezone applies"
+    )
+
+
+# Published as a pattern: JSON Schema's "time" format demands the offset this refuses.
+LocalTime = Annotated[
+    time,
+    BeforeValidator(_local_time_only),
+    WithJsonSchema({"type": "string", "pattern": f"^{_LOCAL_TIME}$", "examples": ["10:00"]}),
+]
+
+
+class InputModel(SQLModel):
+    """A request body: unknown fields are refused (and see services.api.deps.json_types_match)."""
+
+    model_config = SQLModelConfig(extra="forbid")
 
 
 def utcnow() -> datetime:

@@ -6,7 +6,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.api.deps import forbid_unknown_query
+from services.api.deps import forbid_unknown_query, json_types_match
 from services.api.limits import BodySizeLimit
 from services.api.problems import PROBLEM_RESPONSES, install_problem_handlers, problem
 from services.broadcasts.routes import router as broadcasts_router
@@ -46,8 +46,9 @@ def create_api(settings: Settings, engine: AsyncEngine) -> FastAPI:
         broadcasts_router,
         metrics_router,
     )
+    checks = [Depends(forbid_unknown_query), Depends(json_types_match)]
     for router in routers:
-        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(forbid_unknown_query)])
+        app.include_router(router, prefix=API_PREFIX, dependencies=checks)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

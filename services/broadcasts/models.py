@@ -8,9 +8,8 @@ from enum import StrEnum
 from pydantic import field_validator
 from sqlalchemy import String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
-from sqlmodel._compat import SQLModelConfig
 
-from services.db import RowId, UTCDateTime, utcnow
+from services.db import InputModel, RowId, UTCDateTime, utcnow
 
 
 class Audience(StrEnum):
@@ -61,11 +60,10 @@ MAX_QUESTION_CHARS = 300
 MAX_ANSWER_CHARS = 1000
 
 
-class BroadcastCreate(SQLModel):
+class BroadcastCreate(InputModel):
     """A broadcast to one cohort: now, or at `send_at` (an aware time; the modal uses the
     cohort's timezone)."""
 
-    model_config = SQLModelConfig(extra="forbid")
     cohort_id: RowId
     audience: Audience
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
@@ -115,10 +113,9 @@ class BroadcastPublic(SQLModel):
     cancelled_at: datetime | None
 
 
-class AnswerCreate(SQLModel):
+class AnswerCreate(InputModel):
     """A recipient's answer to a broadcast question."""
 
-    model_config = SQLModelConfig(extra="forbid")
     answer: str = Field(min_length=1, max_length=MAX_ANSWER_CHARS)
 
     @field_validator("answer")

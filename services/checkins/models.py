@@ -10,9 +10,8 @@ from typing import Any, Literal
 from pydantic import field_validator, model_validator
 from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
-from sqlmodel._compat import SQLModelConfig
 
-from services.db import IsoDate, RowId, UTCDateTime, utcnow
+from services.db import InputModel, IsoDate, LocalTime, RowId, UTCDateTime, utcnow
 from services.plans.models import MilestoneStatus
 
 
@@ -142,7 +141,6 @@ class ReviewThread(SQLModel, table=True):
 
 # --- API and service shapes (not tables) ---------------------------------------------------
 
-FORBID = SQLModelConfig(extra="forbid")
 MAX_QUESTIONS = 20
 MAX_CHOICES = 10
 CHOICE_TEXT = 75
@@ -150,10 +148,9 @@ WEEK_MINUTES = 7 * 24 * 60
 QUESTION_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
-class Question(SQLModel):
+class Question(InputModel):
     """One question of a template. A goal_progress question asks about each open milestone."""
 
-    model_config = FORBID
     id: str = Field(min_length=1, max_length=40)
     kind: QuestionKind
     text: str = Field(min_length=1, max_length=300)
@@ -194,8 +191,7 @@ def _check_questions(questions: list[Question]) -> list[Question]:
     return questions
 
 
-class TemplateCreate(SQLModel):
-    model_config = FORBID
+class TemplateCreate(InputModel):
     name: str = Field(min_length=1, max_length=200)
     cohort_id: RowId | None = None
     questions: list[Question]
@@ -206,8 +202,7 @@ class TemplateCreate(SQLModel):
         return _check_questions(value)
 
 
-class TemplateUpdate(SQLModel):
-    model_config = FORBID
+class TemplateUpdate(InputModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     questions: list[Question] | None = None
 
@@ -225,12 +220,11 @@ class TemplatePublic(SQLModel):
     created_at: datetime | None = None
 
 
-class ScheduleFields(SQLModel):
-    model_config = FORBID
+class ScheduleFields(InputModel):
     template_id: RowId | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
     weekdays: list[int] | None = None
-    local_time: time | None = None
+    local_time: LocalTime | None = None
     start_date: IsoDate | None = None
     end_date: IsoDate | None = None
     reminder_after_minutes: int | None = Field(default=None, ge=5, le=WEEK_MINUTES)
@@ -249,20 +243,12 @@ class ScheduleFields(SQLModel):
             raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
         return sorted(set(value))
 
-    @field_validator("local_time")
-    @classmethod
-    def _time(cls, value: time | None) -> time | None:
-        if value is not None and value.tzinfo is not None:
-            raise ValueError("local_time is a wall-clock time without an offset: each "
-                             "member's own timezone applies")
-        return value
-
 
 class ScheduleCreate(ScheduleFields):
     kind: CheckinKind = CheckinKind.checkin
     name: str = Field(min_length=1, max_length=200)
     weekdays: list[int]
-    local_time: time
+    local_time: LocalTime
     start_date: IsoDate
     max_reminders: int = Field(default=1, ge=0, le=5)
     expire_after_minutes: int = Field(default=24 * 60, ge=15, le=WEEK_MINUTES)
@@ -280,7 +266,7 @@ class SchedulePublic(SQLModel):
     kind: CheckinKind
     name: str
     weekdays: list[int]
-    local_time: time
+    local_time: LocalTime
     start_date: date
     end_date: date | None
     reminder_after_minutes: int | None
@@ -290,8 +276,7 @@ class SchedulePublic(SQLModel):
     created_at: datetime | None = None
 
 
-class HolidayCreate(SQLModel):
-    model_config = FORBID
+class HolidayCreate(InputModel):
     day: IsoDate
     name: str | None = Field(default=None, max_length=200)
 
@@ -319,10 +304,9 @@ class CheckinPublic(SQLModel):
     late: bool
 
 
-class AnswerIn(SQLModel):
+class AnswerIn(InputModel):
     """One answer. Goal-progress answers name the milestone and may change its status."""
 
-    model_config = FORBID
     question_id: str = Field(min_length=1, max_length=100)
     text: str | None = Field(default=None, max_length=4000)
     number: int | None = None
@@ -330,8 +314,7 @@ class AnswerIn(SQLModel):
     status: MilestoneStatus | None = None
 
 
-class AnswersSubmit(SQLModel):
-    model_config = FORBID
+class AnswersSubmit(InputModel):
     answers: list[AnswerIn] = Field(max_length=200)
     private: bool = False
 
@@ -346,8 +329,7 @@ class AnswerPublic(SQLModel):
     created_at: datetime
 
 
-class SnoozeRequest(SQLModel):
-    model_config = FORBID
+class SnoozeRequest(InputModel):
     until: Literal["hour", "tomorrow"]
 
 

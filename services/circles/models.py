@@ -8,11 +8,8 @@ from enum import StrEnum
 from pydantic import model_validator
 from sqlalchemy import JSON, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
-from sqlmodel._compat import SQLModelConfig
 
-from services.db import IsoDate, RowId, UTCDateTime, utcnow
-
-FORBID = SQLModelConfig(extra="forbid")
+from services.db import InputModel, IsoDate, LocalTime, RowId, UTCDateTime, utcnow
 
 
 class ParticipantStatus(StrEnum):
@@ -128,10 +125,9 @@ DEFAULT_CADENCE_WEEKS = 2
 MIN_CADENCE_WEEKS, MAX_CADENCE_WEEKS = 1, 12
 
 
-class CircleSeriesCreate(SQLModel):
+class CircleSeriesCreate(InputModel):
     """A new series of circle rounds for one cohort; the time is in the cohort's timezone."""
 
-    model_config = FORBID
     cohort_id: RowId
     name: str = Field(max_length=200, min_length=1)
     group_size: int = Field(default=4, ge=MIN_GROUP, le=MAX_GROUP)
@@ -139,7 +135,7 @@ class CircleSeriesCreate(SQLModel):
         default=DEFAULT_CADENCE_WEEKS, ge=MIN_CADENCE_WEEKS, le=MAX_CADENCE_WEEKS
     )
     weekday: int = Field(default=1, ge=0, le=6)
-    local_time: time = time(10, 0)
+    local_time: LocalTime = time(10, 0)
     start_date: IsoDate
     history_window_rounds: int | None = Field(default=None, ge=1, le=100)
     max_utc_spread_minutes: int = Field(default=6 * 60, ge=0, le=24 * 60)
@@ -157,13 +153,12 @@ class CircleSeriesCreate(SQLModel):
         return self
 
 
-class CircleSeriesUpdate(SQLModel):
-    model_config = FORBID
+class CircleSeriesUpdate(InputModel):
     name: str | None = Field(default=None, max_length=200, min_length=1)
     group_size: int | None = Field(default=None, ge=MIN_GROUP, le=MAX_GROUP)
     cadence_weeks: int | None = Field(default=None, ge=MIN_CADENCE_WEEKS, le=MAX_CADENCE_WEEKS)
     weekday: int | None = Field(default=None, ge=0, le=6)
-    local_time: time | None = None
+    local_time: LocalTime | None = None
     start_date: IsoDate | None = None
     history_window_rounds: int | None = Field(default=None, ge=1, le=100)
     max_utc_spread_minutes: int | None = Field(default=None, ge=0, le=24 * 60)
@@ -183,7 +178,7 @@ class CircleSeriesPublic(SQLModel):
     group_size: int
     cadence_weeks: int
     weekday: int
-    local_time: time
+    local_time: LocalTime
     start_date: date
     history_window_rounds: int | None
     max_utc_spread_minutes: int
@@ -198,10 +193,9 @@ class CircleSeriesPublic(SQLModel):
     created_at: datetime
 
 
-class ParticipationUpdate(SQLModel):
+class ParticipationUpdate(InputModel):
     """Opt in (active), opt out, or pause until a date (or until you opt in again)."""
 
-    model_config = FORBID
     status: ParticipantStatus
     paused_until: IsoDate | None = None
 
@@ -215,10 +209,9 @@ class ParticipationPublic(SQLModel):
     consecutive_misses: int
 
 
-class CircleBlockCreate(SQLModel):
+class CircleBlockCreate(InputModel):
     """Who you would rather not be matched with: a member id or their Slack user id."""
 
-    model_config = FORBID
     member_id: RowId | None = None
     slack_user_id: str | None = Field(default=None, max_length=32, regex=r"^[A-Z0-9]+$")
 
@@ -259,10 +252,9 @@ class MyCirclePublic(SQLModel):
     progress_update_id: int | None
 
 
-class FollowupAnswer(SQLModel):
+class FollowupAnswer(InputModel):
     """Did you meet, and what did you commit to (logged on the goal you pick)?"""
 
-    model_config = FORBID
     met: MetAnswer | None = None
     commitment: str | None = Field(default=None, min_length=1, max_length=2000)
     goal_id: RowId | None = None

@@ -9,9 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, String, Text
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlmodel import Field, SQLModel
-from sqlmodel._compat import SQLModelConfig
 
-from services.db import UTCDateTime, utcnow
+from services.db import InputModel, UTCDateTime, utcnow
 
 
 class NudgeStatus(StrEnum):
@@ -153,15 +152,13 @@ class NudgePublic(SQLModel):
     sent_at: datetime | None
 
 
-class NudgeEdit(SQLModel):
+class NudgeEdit(InputModel):
     """A coach's rewrite of a draft; it is sent as written."""
 
-    model_config = SQLModelConfig(extra="forbid")
     text: str = Field(min_length=1, max_length=2000)
 
 
-class NudgeFeedbackCreate(SQLModel):
-    model_config = SQLModelConfig(extra="forbid")
+class NudgeFeedbackCreate(InputModel):
     feedback: NudgeFeedback
 
 

@@ -9,11 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import EmailStr, field_validator, model_validator
 from sqlalchemy import String, UniqueConstraint
 from sqlmodel import Field, SQLModel
-from sqlmodel._compat import SQLModelConfig
 
-from services.db import IsoDate, RowId, UTCDateTime, utcnow
-
-FORBID = SQLModelConfig(extra="forbid")
+from services.db import InputModel, IsoDate, RowId, UTCDateTime, utcnow
 
 
 class NudgeMode(StrEnum):
@@ -72,8 +69,8 @@ class Member(MemberBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class MemberCreate(MemberBase):
-    model_config = FORBID
+class MemberCreate(MemberBase, InputModel):
+    pass
 
     @field_validator("timezone")
     @classmethod
@@ -81,8 +78,7 @@ class MemberCreate(MemberBase):
         return check_timezone(value)
 
 
-class MemberUpdate(SQLModel):
-    model_config = FORBID
+class MemberUpdate(InputModel):
     email: EmailStr | None = Field(default=None, max_length=320)
     name: str | None = Field(default=None, max_length=200, min_length=1)
     title: str | None = Field(default=None, max_length=200)
@@ -123,8 +119,8 @@ class Cohort(CohortBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class CohortCreate(CohortBase):
-    model_config = FORBID
+class CohortCreate(CohortBase, InputModel):
+    pass
 
     @field_validator("timezone")
     @classmethod
@@ -138,8 +134,7 @@ class CohortCreate(CohortBase):
         return self
 
 
-class CohortUpdate(SQLModel):
-    model_config = FORBID
+class CohortUpdate(InputModel):
     name: str | None = Field(default=None, max_length=200, min_length=1)
     program: str | None = Field(default=None, max_length=200)
     start_date: IsoDate | None = None
@@ -179,12 +174,11 @@ class Enrollment(EnrollmentBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class EnrollmentCreate(EnrollmentBase):
-    model_config = FORBID
+class EnrollmentCreate(EnrollmentBase, InputModel):
+    pass
 
 
-class EnrollmentUpdate(SQLModel):
-    model_config = FORBID
+class EnrollmentUpdate(InputModel):
     status: EnrollmentStatus | None = None
     paused_until: IsoDate | None = None
 
@@ -214,8 +208,8 @@ class CoachAssignment(CoachAssignmentBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class CoachAssignmentCreate(CoachAssignmentBase):
-    model_config = FORBID
+class CoachAssignmentCreate(CoachAssignmentBase, InputModel):
+    pass
 
 
 class CoachAssignmentPublic(CoachAssignmentBase):

@@ -7,11 +7,8 @@ from enum import StrEnum
 
 from sqlalchemy import Index, String, Text
 from sqlmodel import Field, SQLModel
-from sqlmodel._compat import SQLModelConfig
 
-from services.db import IsoDate, RowId, UTCDateTime, utcnow
-
-FORBID = SQLModelConfig(extra="forbid")
+from services.db import InputModel, IsoDate, RowId, UTCDateTime, utcnow
 
 
 class GoalStatus(StrEnum):
@@ -69,12 +66,11 @@ class Goal(GoalBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class GoalCreate(GoalBase):
-    model_config = FORBID
+class GoalCreate(GoalBase, InputModel):
+    pass
 
 
-class GoalUpdate(SQLModel):
-    model_config = FORBID
+class GoalUpdate(InputModel):
     title: str | None = Field(default=None, max_length=200, min_length=1)
     why: str | None = Field(default=None, max_length=2000)
     competency: str | None = Field(default=None, max_length=100)
@@ -108,21 +104,19 @@ class Milestone(MilestoneBase, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class MilestoneCreate(MilestoneBase):
-    model_config = FORBID
+class MilestoneCreate(MilestoneBase, InputModel):
+    pass
 
 
-class MilestoneUpdate(SQLModel):
-    model_config = FORBID
+class MilestoneUpdate(InputModel):
     title: str | None = Field(default=None, max_length=200, min_length=1)
     due_date: IsoDate | None = None
     status: MilestoneStatus | None = None
 
 
-class MilestoneOrder(SQLModel):
+class MilestoneOrder(InputModel):
     """The goal's milestone ids in their new order; it must name every milestone once."""
 
-    model_config = FORBID
     milestone_ids: list[RowId] = Field(max_length=500)
 
 
@@ -161,12 +155,11 @@ class ProgressUpdate(ProgressUpdateBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class ProgressUpdateCreate(ProgressUpdateBase):
-    model_config = FORBID
+class ProgressUpdateCreate(ProgressUpdateBase, InputModel):
+    pass
 
 
-class ProgressUpdateUpdate(SQLModel):
-    model_config = FORBID
+class ProgressUpdateUpdate(InputModel):
     note: str | None = Field(default=None, max_length=4000, min_length=1)
     confidence: int | None = Field(default=None, ge=1, le=5)
 

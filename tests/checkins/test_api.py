@@ -37,6 +37,8 @@ def url(path: str) -> str:
     ({"end_date": "2029-01-01"}, "end_date is before start_date"),
     ({"reminder_after_minutes": 1440}, "before the check-in closes"),
     ({"local_time": "25:00"}, "time"),
+    ({"local_time": 32400}, "HH:MM"),
+    ({"max_reminders": True}, "max_reminders is a number, not true"),
 ])
 async def test_bad_schedules_are_refused_with_a_reason(
     world: CheckinWorld, client: httpx.AsyncClient, body: dict[str, Any], field: str
@@ -76,6 +78,18 @@ async def test_bad_templates_are_refused(
     response = await client.post(url("/checkin-templates"), headers=world.keys["admin"],
                                  json={"name": "Bad", "questions": questions})
     assert response.status_code == 422
+
+
+async def test_a_value_of_the_wrong_json_type_is_named_inside_a_list(
+    world: CheckinWorld, client: httpx.AsyncClient
+) -> None:
+    questions = [{"id": "q1", "kind": "text", "text": "A"},
+                 {"id": "q2", "kind": "text", "text": "B", "required": "yes"}]
+    response = await client.post(url("/checkin-templates"), headers=world.keys["admin"],
+                                 json={"name": "Typed", "questions": questions})
+    assert response.status_code == 422
+    assert response.json()["field"] == "questions[1].required"
+    assert "true or false" in response.json()["detail"]
 
 
 async def test_answering_rules(

@@ -43,10 +43,21 @@ async def test_series_rules_are_checked_and_the_next_round_is_shown(
     world = await build_circle_world(session)
     admin = world.keys["admin"]
     base = {"cohort_id": world.base.cohort.id, "name": "Pairs", "start_date": "2025-03-03"}
-    for bad in ({"group_size": 7}, {"group_size": 1}, {"weekday": 7},
-                {"cadence_weeks": 1, "followup_after_days": 8}, {"surprise": True}):
+    for bad, reason in (({"group_size": 7}, "6"), ({"group_size": 1}, "2"), ({"weekday": 7}, "6"),
+                        ({"cadence_weeks": 1, "followup_after_days": 8}, "before the next"),
+                        ({"surprise": True}, "surprise"),
+                        ({"seed": False}, "seed is a number, not false"),
+                        ({"group_size": "4"}, "group_size is a number"),
+                        ({"affinity": 0}, "affinity is true or false"),
+                        ({"cadence_weeks": True}, "cadence_weeks is a number"),
+                        ({"local_time": "10:00Z"}, "without an offset"),
+                        ({"local_time": 36000}, "HH:MM")):
         response = await client.post(f"{API}/circle-series", json=base | bad, headers=admin)
         assert response.status_code == 422, bad
+        assert reason in response.text, bad
+    wrong_type = await client.post(f"{API}/circle-series", json=base | {"seed": False},
+                                   headers=admin)
+    assert wrong_type.json()["field"] == "seed"
     created = await client.post(f"{API}/circle-series", headers=admin,
                                 json=base | {"group_size": 2, "weekday": 0})
     assert created.status_code == 201
@@ -57,9 +68,12 @@ async def test_series_rules_are_checked_and_the_next_round_is_shown(
             ).status_code == 422
     assert (await client.patch(series, json={"followup_after_days": 30}, headers=admin)
             ).status_code == 422
-    changed = await client.patch(series, json={"history_window_rounds": 3, "active": False},
-                                 headers=admin)
+    assert (await client.patch(series, json={"miss_limit": True}, headers=admin)
+            ).status_code == 422
+    changed = await client.patch(series, headers=admin, json={
+        "history_window_rounds": 3, "active": False, "local_time": "18:30"})
     assert changed.json()["history_window_rounds"] == 3
+    assert (await client.get(series, headers=admin)).json()["local_time"] == "18:30:00"
     assert changed.json()["next_round_at"] is None  # an inactive series has no next round
 
 
