@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 # Suites that never open a database (the pure matcher, the LLM layer against its HTTP
 # stand-in, Block Kit and the Slack stand-in): the PostgreSQL pass skips them.
 NO_DATABASE_TESTS := --ignore=tests/circles --ignore=tests/llm --ignore=tests/bot
+# Test processes (pytest-xdist): one per CPU core; each opens its own database.
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint bench clean
 
@@ -26,10 +28,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy bot services
-	COACHBOT_TEST_DATABASE=sqlite $(BIN)/pytest -q
+	COACHBOT_TEST_DATABASE=sqlite $(BIN)/pytest -q -n $(TEST_WORKERS)
 	@if [ -n "$$COACHBOT_TEST_POSTGRES_URL" ]; then \
 		echo "== again on PostgreSQL =="; \
-		COACHBOT_TEST_DATABASE=postgres $(BIN)/pytest -q $(NO_DATABASE_TESTS); \
+		COACHBOT_TEST_DATABASE=postgres $(BIN)/pytest -q -n $(TEST_WORKERS) $(NO_DATABASE_TESTS); \
 	fi
 
 lint: $(STAMP)
