@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -46,15 +47,48 @@ def problem(
     return ProblemResponse(body, status_code=status, headers=headers)
 
 
+# Where a value sits in the request: FastAPI's first location part, left out of `field`.
+_SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
+
+
+def field_name(loc: Sequence[object]) -> str:
+    """`questions[1].required` for FastAPI's ("body", "questions", 1, "required")."""
+    parts = list(loc[1:] if loc and loc[0] in _SOURCES else loc)
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
+    return name
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    # Pydantic prefixes a validator's own message with the kind of error it raised.
+    message = str(error.get("msg", ""))
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
         {
+            "field": field_name(error.get("loc", ())),
             "loc": [str(part) for part in error.get("loc", ())],
-            "msg": str(error.get("msg", "")),
+            "msg": _message(error),
             "type": str(error.get("type", "")),
         }
         for error in exc.errors()
     ]
+
+
+def _invalid_request(exc: RequestValidationError) -> ProblemResponse:
+    """422 naming the first field at fault, as every other 422 does, and listing them all."""
+    errors = _validation_errors(exc)
+    if not errors:
+        return problem(422, "the request does not match the schema")
+    first = errors[0]
+    where = first["field"] or "the request body"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return problem(
+        422, f"{where}: {first['msg']}{more}", field=first["field"] or None, errors=errors
+    )
 
 
 def _allowed_methods(request: Request) -> set[str]:
@@ -84,7 +118,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> ProblemResponse:
-        return problem(422, "the request does not match the schema", errors=_validation_errors(exc))
+        return _invalid_request(exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
@@ -105,6 +139,10 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
                         "title": {"type": "string"},
                         "status": {"type": "integer"},
                         "detail": {"type": "string"},
+                        "field": {
+                            "type": "string",
+                            "description": "the input at fault, e.g. questions[1].kind",
+                        },
                     },
                     "required": ["title", "status", "detail"],
                 }

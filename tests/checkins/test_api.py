@@ -92,6 +92,20 @@ async def test_a_value_of_the_wrong_json_type_is_named_inside_a_list(
     assert "true or false" in response.json()["detail"]
 
 
+async def test_a_schema_error_names_its_field_the_same_way(
+    world: CheckinWorld, client: httpx.AsyncClient
+) -> None:
+    questions = [{"id": "q1", "kind": "text", "text": "A"}, {"id": "q2", "kind": "dial"}]
+    response = await client.post(url("/checkin-templates"), headers=world.keys["admin"],
+                                 json={"name": "Typed", "questions": questions})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["field"] == "questions[1].kind"
+    assert body["detail"].startswith("questions[1].kind: Input should be ")
+    assert body["detail"].endswith("(and 1 more)")  # the missing text is listed too
+    assert [e["field"] for e in body["errors"]] == ["questions[1].kind", "questions[1].text"]
+
+
 async def test_answering_rules(
     world: CheckinWorld, client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
