@@ -17,6 +17,7 @@ from bot.blocks import (
 )
 from bot.blocks.broadcast import owner_home_blocks
 from bot.blocks.circle import PREFERENCES as CIRCLE_PREFERENCES
+from bot.blocks.circle_series import owner_series_blocks
 from services.home import CoacheeSummary, CohortSummary, HomeSummary
 from services.people.models import EnrollmentRole
 from services.plans.models import GoalInPlan, MilestonePublic, MilestoneStatus, Visibility
@@ -61,6 +62,7 @@ def home_view(summary: HomeSummary) -> JSON:
         blocks += _owner(summary.cohorts)
         if summary.owner is not None:
             blocks += owner_home_blocks(summary.owner)
+            blocks += owner_series_blocks(summary.owner)
     return {"type": "home", "blocks": _fit(blocks)}
 
 

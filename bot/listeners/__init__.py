@@ -8,6 +8,7 @@ from bot.listeners import (
     actions,
     broadcasts,
     checkins,
+    circle_series,
     circles,
     commands,
     events,
@@ -18,5 +19,6 @@ from bot.listeners import (
 
 def register(app: AsyncApp) -> None:
     """Register every listener on the app."""
-    for module in (events, commands, actions, views, checkins, circles, nudges, broadcasts):
+    for module in (events, commands, actions, views, checkins, circles, circle_series, nudges,
+                   broadcasts):
         module.register(app)

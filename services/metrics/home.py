@@ -1,5 +1,6 @@
 """What a program owner's Home tab adds: each cohort's headline figures (under the same
-k-anonymity rules as the API) and the latest broadcasts with their live status."""
+k-anonymity rules as the API), the latest broadcasts with their live status, and the
+circle series that are running."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from services.auth.models import Role
 from services.auth.service import actor_for
 from services.broadcasts.models import BroadcastPublic
 from services.broadcasts.service import latest_broadcasts
+from services.circles.models import CircleSeriesPublic
+from services.circles.service import list_series
 from services.db import utcnow
 from services.metrics.service import cohort_metrics
+from services.pagination import MAX_LIMIT
 from services.people.models import Cohort, Member
 
 LATEST_BROADCASTS = 5
@@ -39,13 +43,16 @@ class CohortHeadline:
 class OwnerHome:
     headlines: list[CohortHeadline] = field(default_factory=list)
     broadcasts: list[BroadcastPublic] = field(default_factory=list)
+    circle_series: list[CircleSeriesPublic] = field(default_factory=list)
     cohort_names: dict[int, str] = field(default_factory=dict)
+    cohort_zones: dict[int, str] = field(default_factory=dict)
 
 
 async def owner_home_extras(
     *, session: AsyncSession, member_id: int, now: datetime | None = None
 ) -> OwnerHome:
-    """Headline figures of the cohorts the member owns, and their latest broadcasts."""
+    """Headline figures of the cohorts the member owns, their latest broadcasts and their
+    running circle series."""
     member = await session.get(Member, member_id)
     if member is None:
         return OwnerHome()
@@ -57,6 +64,7 @@ async def owner_home_extras(
         if cohort is None:
             continue
         home.cohort_names[cohort_id] = cohort.name
+        home.cohort_zones[cohort_id] = cohort.timezone
         metrics = await cohort_metrics(session=session, actor=actor, cohort_id=cohort_id,
                                        weeks=1, now=now or utcnow())
         last = metrics.weeks[-1] if metrics.weeks else None
@@ -71,4 +79,7 @@ async def owner_home_extras(
         ))
     home.broadcasts = await latest_broadcasts(session=session, cohort_ids=sorted(actor.cohort_ids),
                                               limit=LATEST_BROADCASTS)
+    series = await list_series(session=session, actor=actor, cohort_id=None, cursor=None,
+                               limit=MAX_LIMIT, now=now or utcnow())
+    home.circle_series = [item for item in series.items if item.active]
     return home

@@ -1,0 +1,171 @@
+"""A program owner's circle series in Slack: the Home tab's list with its New circle series
+button, and the modal that starts a series (the same rules the API takes, with the API's
+defaults for the rest). The builders are pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from bot.blocks import JSON, button, option, plain_text, section
+from bot.blocks.text import Markup, markup
+from services.circles.models import (
+    DEFAULT_CADENCE_WEEKS,
+    MAX_CADENCE_WEEKS,
+    MAX_GROUP,
+    MIN_CADENCE_WEEKS,
+    MIN_GROUP,
+    CircleSeriesPublic,
+)
+from services.metrics.home import OwnerHome
+
+NEW_SERIES: Final = "circle_series_new"
+SERIES_MODAL: Final = "circle_series_create"
+COHORT_BLOCK: Final = "cohort"
+NAME_BLOCK: Final = "name"
+SIZE_BLOCK: Final = "group_size"
+CADENCE_BLOCK: Final = "cadence"
+WEEKDAY_BLOCK: Final = "weekday"
+TIME_BLOCK: Final = "local_time"
+START_BLOCK: Final = "start_date"
+SPREAD_BLOCK: Final = "spread"
+MIXING_BLOCK: Final = "mixing"
+# Where each field of a series is entered, for errors the service names by field.
+FIELD_BLOCKS: Final = {
+    "cohort_id": COHORT_BLOCK,
+    "name": NAME_BLOCK,
+    "group_size": SIZE_BLOCK,
+    "cadence_weeks": CADENCE_BLOCK,
+    "weekday": WEEKDAY_BLOCK,
+    "local_time": TIME_BLOCK,
+    "start_date": START_BLOCK,
+    "max_utc_spread_minutes": SPREAD_BLOCK,
+    "mix_team": MIXING_BLOCK,
+    "mix_level": MIXING_BLOCK,
+    "affinity": MIXING_BLOCK,
+}
+WEEKDAYS: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+SPREAD_HOURS: Final = (2, 4, 6, 8, 12, 24)
+DEFAULT_SPREAD_HOURS: Final = 6
+MIXING: Final = (
+    ("mix_team", "Mix teams", "Keep people from the same team apart where possible."),
+    ("mix_level", "Mix levels", "Keep people of the same level apart where possible."),
+    ("affinity", "Match shared goals", "Bring together people working on similar skills."),
+)
+DEFAULT_MIXING: Final = ("mix_team", "mix_level")
+MAX_SERIES_LINES: Final = 10
+
+
+def _input(block_id: str, label: str, element: JSON, *, hint: str | None = None) -> JSON:
+    block: JSON = {"type": "input", "block_id": block_id, "element": element,
+                   "label": plain_text(label, limit=2000)}
+    if block_id == MIXING_BLOCK:
+        block["optional"] = True  # no box ticked: circles ignore team and level
+    if hint:
+        block["hint"] = plain_text(hint, limit=2000)
+    return block
+
+
+def _select(options: list[JSON], initial: JSON | None) -> JSON:
+    element: JSON = {"type": "static_select", "action_id": "value", "options": options}
+    if initial is not None:
+        element["initial_option"] = initial
+    return element
+
+
+def group_label(size: int) -> str:
+    return "Pairs" if size == 2 else f"{size} people"
+
+
+def cadence_label(weeks: int) -> str:
+    return "Every week" if weeks == 1 else f"Every {weeks} weeks"
+
+
+def series_modal(cohorts: Sequence[tuple[int, str]], *, start: str) -> JSON:
+    """The owner's New circle series modal; `start` is the first date offered (YYYY-MM-DD)."""
+    cohort_options = [option(text=name, value=str(cohort_id)) for cohort_id, name in cohorts]
+    sizes = [option(text=group_label(n), value=str(n)) for n in range(MIN_GROUP, MAX_GROUP + 1)]
+    cadences = [option(text=cadence_label(n), value=str(n))
+                for n in range(MIN_CADENCE_WEEKS, MAX_CADENCE_WEEKS + 1)]
+    days = [option(text=day, value=str(number)) for number, day in enumerate(WEEKDAYS)]
+    spreads = [option(text=f"Within {hours} hours" if hours < 24 else "Any timezones",
+                      value=str(hours)) for hours in SPREAD_HOURS]
+    mixing = [option(text=text, value=key, description=why) for key, text, why in MIXING]
+    cohort = _select(cohort_options, cohort_options[0] if len(cohort_options) == 1 else None)
+    cohort["placeholder"] = plain_text("Choose a cohort", limit=150)
+    return {
+        "type": "modal",
+        "callback_id": SERIES_MODAL,
+        "title": plain_text("New circle series", limit=24),
+        "submit": plain_text("Start", limit=24),
+        "close": plain_text("Cancel", limit=24),
+        "blocks": [
+            _input(COHORT_BLOCK, "Cohort", cohort),
+            _input(NAME_BLOCK, "Name", {"type": "plain_text_input", "action_id": "value",
+                                        "max_length": 200, "initial_value": "Peer circles"}),
+            _input(SIZE_BLOCK, "Circle size", _select(sizes, sizes[4 - MIN_GROUP]),
+                   hint="An odd roster gets a circle one larger or smaller; nobody is left out."),
+            _input(CADENCE_BLOCK, "How often",
+                   _select(cadences, cadences[DEFAULT_CADENCE_WEEKS - MIN_CADENCE_WEEKS])),
+            _input(WEEKDAY_BLOCK, "On", _select(days, days[1])),
+            _input(TIME_BLOCK, "At", {"type": "timepicker", "action_id": "value",
+                                      "initial_time": "10:00"},
+                   hint="In the cohort's timezone: each circle is introduced then."),
+            _input(START_BLOCK, "First round on or after",
+                   {"type": "datepicker", "action_id": "value", "initial_date": start}),
+            _input(SPREAD_BLOCK, "Members' clocks",
+                   _select(spreads, spreads[SPREAD_HOURS.index(DEFAULT_SPREAD_HOURS)]),
+                   hint="How far apart the timezones in one circle may be, so working hours "
+                   "overlap."),
+            _input(MIXING_BLOCK, "Mixing", {
+                "type": "checkboxes", "action_id": "value", "options": mixing,
+                "initial_options": [o for o in mixing if o["value"] in DEFAULT_MIXING]}),
+        ],
+    }
+
+
+def _when(item: CircleSeriesPublic, zone: str) -> str:
+    if not item.active:
+        return "stopped"
+    if item.next_round_at is None:
+        return "no round ahead"
+    local = item.next_round_at.astimezone(ZoneInfo(zone))
+    return f"next round {local:%a %d %b %H:%M}"
+
+
+def series_line(item: CircleSeriesPublic, *, cohort: str, zone: str) -> Markup:
+    """One series as the owner's Home tab lists it."""
+    day = WEEKDAYS[item.weekday]
+    return markup("• *{name}* · {cohort} · {size}, {cadence} on {day}s at {at} · {when}",
+                  name=item.name, cohort=cohort, size=group_label(item.group_size).lower(),
+                  cadence=cadence_label(item.cadence_weeks).lower(), day=day,
+                  at=f"{item.local_time:%H:%M}", when=_when(item, zone))
+
+
+def owner_series_blocks(home: OwnerHome) -> list[JSON]:
+    """The owner's Home tab section: running series and the New circle series button."""
+    lines = [series_line(item, cohort=home.cohort_names.get(item.cohort_id, "a cohort"),
+                         zone=home.cohort_zones.get(item.cohort_id, "UTC"))
+             for item in home.circle_series]
+    shown = lines[:MAX_SERIES_LINES]
+    if len(lines) > len(shown):
+        shown.append(Markup(f"…and {len(lines) - len(shown)} more (see the API)"))
+    text = Markup("*Peer circles*\n" + ("\n".join(shown) if shown else "No circle series yet."))
+    return [section(text=text, accessory=button(text="New circle series", action_id=NEW_SERIES,
+                                                value="new"))]
+
+
+def created_notice(item: CircleSeriesPublic, *, cohort: str, zone: str) -> Markup:
+    """What the owner is told once the series exists."""
+    if item.next_round_at is None:
+        first = "No round falls before the cohort ends."
+    else:
+        local = item.next_round_at.astimezone(ZoneInfo(zone))
+        first = f"The first round is {local:%A %d %B at %H:%M} ({zone}): each circle gets a "
+        first += "group DM then."
+    return markup(
+        "*{name}* is set up for {cohort}: {size}, {cadence}. {first} Every leader in the "
+        "cohort takes part unless they pause or opt out with `/coach circles`.",
+        name=item.name, cohort=cohort, size=group_label(item.group_size).lower(),
+        cadence=cadence_label(item.cadence_weeks).lower(), first=first)

@@ -1,0 +1,160 @@
+"""A program owner starts a circle series from the Home tab: the New circle series button
+opens the modal; its submission creates the series through the same service function as
+the API, or marks inline what is wrong (nothing saved). Ack first."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import col, select
+
+from bot.blocks.circle_series import (
+    CADENCE_BLOCK,
+    COHORT_BLOCK,
+    FIELD_BLOCKS,
+    MIXING,
+    MIXING_BLOCK,
+    NAME_BLOCK,
+    NEW_SERIES,
+    SERIES_MODAL,
+    SIZE_BLOCK,
+    SPREAD_BLOCK,
+    START_BLOCK,
+    TIME_BLOCK,
+    WEEKDAY_BLOCK,
+    created_notice,
+    series_modal,
+)
+from bot.context import member_of, unit_of_work
+from bot.home import publish_home
+from bot.listeners.broadcasts import owner_actor
+from services.circles.models import CircleSeriesCreate, CircleSeriesPublic
+from services.circles.service import create_series, series_public
+from services.db import utcnow
+from services.errors import DomainError, NotPermitted
+from services.people.models import Cohort
+
+
+class InlineErrors(Exception):
+    """Errors to show next to the modal's inputs (the transaction is rolled back)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+async def open_series_modal(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """The Home tab's New circle series button: the modal, listing the cohorts one owns."""
+    await ack()
+    async with unit_of_work(context) as session:
+        actor = await owner_actor(session, context)
+        cohorts = (await session.exec(
+            select(Cohort.id, Cohort.name).where(col(Cohort.id).in_(actor.cohort_ids))
+            .order_by(col(Cohort.name))
+        )).all()
+    if not cohorts:
+        raise NotPermitted("Circle series are set up by a cohort's program owners.")
+    tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
+    await client.views_open(trigger_id=body["trigger_id"],
+                            view=series_modal([(i or 0, name) for i, name in cohorts],
+                                              start=tomorrow))
+
+
+def _values(view: dict[str, Any]) -> dict[str, Any]:
+    """Each input's value by block id (None when left empty; ticked boxes as a list)."""
+    values: dict[str, Any] = {}
+    for block_id, actions in view.get("state", {}).get("values", {}).items():
+        state = actions.get("value", {})
+        if "selected_options" in state:
+            values[block_id] = [o.get("value") for o in state.get("selected_options") or []]
+        elif "selected_option" in state:
+            values[block_id] = (state.get("selected_option") or {}).get("value")
+        elif "selected_date" in state:
+            values[block_id] = state.get("selected_date")
+        elif "selected_time" in state:
+            values[block_id] = state.get("selected_time")
+        else:
+            values[block_id] = state.get("value")
+    return values
+
+
+def _series_data(values: dict[str, Any]) -> dict[str, Any]:
+    """The modal's answers as the API's fields; empty inputs fall back to its defaults."""
+    ticked = set(values.get(MIXING_BLOCK) or [])
+    data: dict[str, Any] = {
+        "cohort_id": values.get(COHORT_BLOCK),
+        "name": (values.get(NAME_BLOCK) or "").strip(),
+        "group_size": values.get(SIZE_BLOCK),
+        "cadence_weeks": values.get(CADENCE_BLOCK),
+        "weekday": values.get(WEEKDAY_BLOCK),
+        "local_time": values.get(TIME_BLOCK),
+        "start_date": values.get(START_BLOCK),
+        **{key: key in ticked for key, _, _ in MIXING},
+    }
+    if values.get(SPREAD_BLOCK):
+        data["max_utc_spread_minutes"] = int(values[SPREAD_BLOCK]) * 60
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _inline(error: ValidationError) -> InlineErrors:
+    errors: dict[str, str] = {}
+    for problem in error.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else "name"
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        errors.setdefault(FIELD_BLOCKS.get(field, NAME_BLOCK), message)
+    return InlineErrors(errors)
+
+
+async def _create(
+    context: AsyncBoltContext, client: AsyncWebClient, view: dict[str, Any]
+) -> tuple[CircleSeriesPublic, Cohort]:
+    values = _values(view)
+    if not values.get(COHORT_BLOCK):
+        raise InlineErrors({COHORT_BLOCK: "Choose a cohort."})
+    if not values.get(START_BLOCK):
+        raise InlineErrors({START_BLOCK: "Pick the date the series starts."})
+    async with unit_of_work(context) as session:
+        actor = await owner_actor(session, context)
+        try:
+            data = CircleSeriesCreate.model_validate(_series_data(values))
+            if data.start_date < utcnow().date() - timedelta(days=1):
+                raise InlineErrors({START_BLOCK: "Pick today or a later date."})
+            series, cohort = await create_series(session=session, actor=actor, data=data)
+            await publish_home(context=context, client=client, session=session)
+        except ValidationError as error:
+            raise _inline(error) from error
+        except DomainError as error:
+            block = FIELD_BLOCKS.get(error.field or "", COHORT_BLOCK)
+            raise InlineErrors({block: error.detail}) from error
+        return series_public(series, cohort, now=utcnow()), cohort
+
+
+async def submit_series(
+    ack: AsyncAck, view: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """Create the series, or show inline what is wrong; then tell the owner when it starts."""
+    try:
+        series, cohort = await _create(context, client, view)
+    except InlineErrors as exc:
+        await ack(response_action="errors", errors=exc.errors)
+        return
+    await ack()
+    member = member_of(context)
+    channel = (await client.conversations_open(users=member.slack_user_id))["channel"]["id"]
+    notice = created_notice(series, cohort=cohort.name, zone=str(ZoneInfo(cohort.timezone)))
+    await client.chat_postMessage(channel=channel, text=str(notice))
+
+
+def register(app: AsyncApp) -> None:
+    """Register the New circle series button and its modal."""
+    app.action(NEW_SERIES)(open_series_modal)
+    app.view(SERIES_MODAL)(submit_series)

@@ -1,0 +1,147 @@
+"""A program owner starts a circle series from the Home tab, against the Slack stand-in:
+the modal's answers become the series the API would create, bad answers are marked inline
+with nothing saved, and the Home tab then lists the series with its next round."""
+
+from __future__ import annotations
+
+import json
+from datetime import time, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.blocks import circle_series as blocks
+from bot.blocks import validate_view
+from bot.sandbox import SlackSandbox
+from services.circles.models import CircleSeries
+from services.db import utcnow
+from services.people.models import Cohort, EnrollmentRole, Member
+from tests.factories.people import enrol, make_cohort, make_workspace
+from tests.slack.conftest import (
+    COACH,
+    LEADER,
+    TEAM,
+    SlackUser,
+    date_input,
+    eventually,
+    selected,
+    text_input,
+)
+
+OWNER = COACH  # the stand-in's second user plays the program owner here
+
+
+@pytest.fixture
+async def cohort(session: AsyncSession) -> Cohort:
+    workspace = await make_workspace(session, team_id=TEAM)
+    cohort = await make_cohort(session, workspace, timezone="America/Chicago")
+    cohort.name = "Spring Leaders"
+    for user_id, name, role in ((OWNER, "Olivia Owner", EnrollmentRole.owner),
+                                (LEADER, "Lee Leader", EnrollmentRole.leader)):
+        member = Member(workspace_id=workspace.id or 0, slack_user_id=user_id, name=name,
+                        timezone="America/Chicago")
+        session.add(member)
+        await session.flush()
+        await enrol(session, cohort, member, role)
+    await session.commit()
+    return cohort
+
+
+@pytest.fixture
+def owner(http: Any, sandbox: SlackSandbox) -> SlackUser:
+    return SlackUser(http, sandbox, OWNER)
+
+
+def answers(cohort: Cohort, changes: dict[str, Any] | None = None) -> dict[str, Any]:
+    start = (utcnow() + timedelta(days=3)).date().isoformat()
+    values: dict[str, Any] = {
+        blocks.COHORT_BLOCK: selected(str(cohort.id)),
+        blocks.NAME_BLOCK: text_input("Spring circles"),
+        blocks.SIZE_BLOCK: selected("3"),
+        blocks.CADENCE_BLOCK: selected("1"),
+        blocks.WEEKDAY_BLOCK: selected("3"),
+        blocks.TIME_BLOCK: {"type": "timepicker", "selected_time": "09:30"},
+        blocks.START_BLOCK: date_input(start),
+        blocks.SPREAD_BLOCK: selected("4"),
+        blocks.MIXING_BLOCK: {"type": "checkboxes",
+                              "selected_options": [{"value": "mix_team"}, {"value": "affinity"}]},
+    }
+    return values | (changes or {})
+
+
+async def open_modal(owner: SlackUser, sandbox: SlackSandbox) -> dict[str, Any]:
+    await owner.open_home()
+    await eventually(lambda: sandbox.home_view(OWNER))
+    assert blocks.NEW_SERIES in json.dumps(sandbox.home_view(OWNER))
+    await owner.click(blocks.NEW_SERIES, value="new")
+    opened = await eventually(lambda: sandbox.calls("views.open"))
+    view: dict[str, Any] = opened[-1].args["view"]
+    assert view["callback_id"] == blocks.SERIES_MODAL
+    validate_view(view)
+    return view
+
+
+async def test_an_owner_starts_a_series_and_sees_it_on_home(
+    cohort: Cohort, owner: SlackUser, sandbox: SlackSandbox, session: AsyncSession
+) -> None:
+    view = await open_modal(owner, sandbox)
+    assert "Spring Leaders" in json.dumps(view)
+    assert "No circle series yet." in json.dumps(sandbox.home_view(OWNER))
+
+    response = await owner.submit(view, answers(cohort))
+    assert response.status_code == 200 and not response.content
+
+    [series] = (await session.exec(select(CircleSeries))).all()
+    assert (series.cohort_id, series.name, series.group_size, series.cadence_weeks) == (
+        cohort.id, "Spring circles", 3, 1)
+    assert (series.weekday, series.local_time, series.max_utc_spread_minutes) == (
+        3, time(9, 30), 240)
+    assert (series.mix_team, series.mix_level, series.affinity) == (True, False, True)
+
+    told = (await eventually(lambda: sandbox.messages(OWNER)))[-1]["text"]
+    assert "*Spring circles* is set up for Spring Leaders: 3 people, every week." in told
+    assert "at 09:30 (America/Chicago)" in told
+    # The Home tab is published again once the series is saved.
+    listed = await eventually(
+        lambda: "Spring circles" in json.dumps(sandbox.home_view(OWNER) or {}))
+    assert listed
+    home = json.dumps(sandbox.home_view(OWNER))
+    assert "3 people, every week on Thursdays at 09:30" in home and "next round Thu" in home
+
+
+@pytest.mark.parametrize(("change", "block", "says"), [
+    ({blocks.NAME_BLOCK: text_input("   ")}, blocks.NAME_BLOCK, "at least 1 character"),
+    ({blocks.COHORT_BLOCK: selected(None)}, blocks.COHORT_BLOCK, "Choose a cohort"),
+    ({blocks.COHORT_BLOCK: selected("999999")}, blocks.COHORT_BLOCK, "not found"),
+    ({blocks.START_BLOCK: date_input(None)}, blocks.START_BLOCK, "Pick the date"),
+    ({blocks.START_BLOCK: date_input("2020-01-06")}, blocks.START_BLOCK, "today or a later"),
+    ({blocks.SIZE_BLOCK: selected("9")}, blocks.SIZE_BLOCK, "less than or equal to 6"),
+])
+async def test_bad_answers_are_marked_inline_and_nothing_is_saved(
+    cohort: Cohort, owner: SlackUser, sandbox: SlackSandbox, session: AsyncSession,
+    change: dict[str, Any], block: str, says: str,
+) -> None:
+    view = await open_modal(owner, sandbox)
+    response = await owner.submit(view, answers(cohort, change))
+    body = response.json()
+    assert body["response_action"] == "errors"
+    assert says in body["errors"][block]
+    assert (await session.exec(select(CircleSeries))).all() == []
+
+
+async def test_a_leader_cannot_start_a_series(
+    cohort: Cohort, leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession
+) -> None:
+    await leader.open_home()
+    await eventually(lambda: sandbox.home_view(LEADER))
+    assert blocks.NEW_SERIES not in json.dumps(sandbox.home_view(LEADER))
+    await leader.click(blocks.NEW_SERIES, value="new")  # a forged click from an old view
+    told = await eventually(lambda: sandbox.ephemerals(user=LEADER))
+    assert "program owners" in told[-1]["message"]["text"]
+    assert sandbox.calls("views.open") == []
+    view = {"type": "modal", "callback_id": blocks.SERIES_MODAL, "blocks": []}
+    refused = await leader.submit(view, answers(cohort))
+    assert refused.json()["response_action"] == "errors"
+    assert (await session.exec(select(CircleSeries))).all() == []
