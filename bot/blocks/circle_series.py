@@ -1,6 +1,6 @@
-"""A program owner's circle series in Slack: the Home tab's list with its New circle series
-button, and the modal that starts a series (the same rules the API takes, with the API's
-defaults for the rest). The builders are pure."""
+"""A program owner's circle series in Slack: the Home tab's list (Stop or Restart on each,
+New circle series under the heading), and the modal that starts a series with the rules
+the API takes (its defaults for the rest). The builders are pure."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from bot.blocks import JSON, button, option, plain_text, section
+from bot.blocks import JSON, button, context, option, plain_text, section
 from bot.blocks.text import Markup, markup
 from services.circles.models import (
     DEFAULT_CADENCE_WEEKS,
@@ -21,6 +21,8 @@ from services.circles.models import (
 from services.metrics.home import OwnerHome
 
 NEW_SERIES: Final = "circle_series_new"
+STOP_SERIES: Final = "circle_series_stop"
+RESTART_SERIES: Final = "circle_series_restart"
 SERIES_MODAL: Final = "circle_series_create"
 COHORT_BLOCK: Final = "cohort"
 NAME_BLOCK: Final = "name"
@@ -54,7 +56,7 @@ MIXING: Final = (
     ("affinity", "Match shared goals", "Bring together people working on similar skills."),
 )
 DEFAULT_MIXING: Final = ("mix_team", "mix_level")
-MAX_SERIES_LINES: Final = 10
+MAX_SERIES_SHOWN: Final = 8  # a section each: the Home tab holds 100 blocks in all
 
 
 def _input(block_id: str, label: str, element: JSON, *, hint: str | None = None) -> JSON:
@@ -143,17 +145,39 @@ def series_line(item: CircleSeriesPublic, *, cohort: str, zone: str) -> Markup:
                   at=f"{item.local_time:%H:%M}", when=_when(item, zone))
 
 
+def _stop_confirm(name: str) -> JSON:
+    return {
+        "title": plain_text("Stop this series?", limit=100),
+        "text": plain_text(f"{name}: no new rounds form and no more follow-ups are asked. "
+                           "Circles already formed keep their group DMs.", limit=300),
+        "confirm": plain_text("Stop", limit=30),
+        "deny": plain_text("Keep it", limit=30),
+        "style": "danger",
+    }
+
+
+def _series_block(item: CircleSeriesPublic, home: OwnerHome) -> JSON:
+    line = series_line(item, cohort=home.cohort_names.get(item.cohort_id, "a cohort"),
+                       zone=home.cohort_zones.get(item.cohort_id, "UTC"))
+    if item.active:
+        control = button(text="Stop", action_id=STOP_SERIES, value=str(item.id))
+        control["confirm"] = _stop_confirm(item.name)
+    else:
+        control = button(text="Restart", action_id=RESTART_SERIES, value=str(item.id))
+    return section(text=line, accessory=control)
+
+
 def owner_series_blocks(home: OwnerHome) -> list[JSON]:
-    """The owner's Home tab section: running series and the New circle series button."""
-    lines = [series_line(item, cohort=home.cohort_names.get(item.cohort_id, "a cohort"),
-                         zone=home.cohort_zones.get(item.cohort_id, "UTC"))
-             for item in home.circle_series]
-    shown = lines[:MAX_SERIES_LINES]
-    if len(lines) > len(shown):
-        shown.append(Markup(f"…and {len(lines) - len(shown)} more (see the API)"))
-    text = Markup("*Peer circles*\n" + ("\n".join(shown) if shown else "No circle series yet."))
-    return [section(text=text, accessory=button(text="New circle series", action_id=NEW_SERIES,
-                                                value="new"))]
+    """The owner's Home tab section: their series with Stop or Restart, and New circle series."""
+    shown = home.circle_series[:MAX_SERIES_SHOWN]
+    text = "*Peer circles*" if shown else "*Peer circles*\nNo circle series yet."
+    blocks = [section(text=markup(text), accessory=button(
+        text="New circle series", action_id=NEW_SERIES, value="new"))]
+    blocks += [_series_block(item, home) for item in shown]
+    if len(home.circle_series) > len(shown):
+        more = len(home.circle_series) - len(shown)
+        blocks.append(context(texts=[f"…and {more} more: `GET /api/v1/circle-series` lists all."]))
+    return blocks
 
 
 def created_notice(item: CircleSeriesPublic, *, cohort: str, zone: str) -> Markup:

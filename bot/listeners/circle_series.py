@@ -1,6 +1,7 @@
-"""A program owner starts a circle series from the Home tab: the New circle series button
-opens the modal; its submission creates the series through the same service function as
-the API, or marks inline what is wrong (nothing saved). Ack first."""
+"""A program owner's circle series from the Home tab: the New circle series button opens the
+modal, whose submission creates the series through the same service function as the API
+or marks inline what is wrong (nothing saved); Stop and Restart switch a series off and on.
+Ack first."""
 
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ from bot.blocks.circle_series import (
     MIXING_BLOCK,
     NAME_BLOCK,
     NEW_SERIES,
+    RESTART_SERIES,
     SERIES_MODAL,
     SIZE_BLOCK,
     SPREAD_BLOCK,
     START_BLOCK,
+    STOP_SERIES,
     TIME_BLOCK,
     WEEKDAY_BLOCK,
     created_notice,
@@ -35,10 +38,10 @@ from bot.blocks.circle_series import (
 from bot.context import member_of, unit_of_work
 from bot.home import publish_home
 from bot.listeners.broadcasts import owner_actor
-from services.circles.models import CircleSeriesCreate, CircleSeriesPublic
-from services.circles.service import create_series, series_public
+from services.circles.models import CircleSeriesCreate, CircleSeriesPublic, CircleSeriesUpdate
+from services.circles.service import create_series, series_public, update_series
 from services.db import utcnow
-from services.errors import DomainError, NotPermitted
+from services.errors import DomainError, Invalid, NotPermitted
 from services.people.models import Cohort
 
 
@@ -154,7 +157,39 @@ async def submit_series(
     await client.chat_postMessage(channel=channel, text=str(notice))
 
 
+async def _set_active(
+    action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext, *, active: bool
+) -> None:
+    try:
+        series_id = int(str(action.get("value")))
+    except ValueError as exc:
+        raise Invalid("this button is out of date") from exc
+    async with unit_of_work(context) as session:
+        actor = await owner_actor(session, context)
+        await update_series(session=session, actor=actor, series_id=series_id,
+                            data=CircleSeriesUpdate(active=active))
+        await publish_home(context=context, client=client, session=session)
+
+
+async def stop_series(
+    ack: AsyncAck, action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """Stop: no new rounds, no more follow-ups (after Slack's own confirm dialog)."""
+    await ack()
+    await _set_active(action, client, context, active=False)
+
+
+async def restart_series(
+    ack: AsyncAck, action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """Restart: rounds form again from the next date on (none is formed late)."""
+    await ack()
+    await _set_active(action, client, context, active=True)
+
+
 def register(app: AsyncApp) -> None:
-    """Register the New circle series button and its modal."""
+    """Register the New circle series button and its modal, and Stop and Restart."""
     app.action(NEW_SERIES)(open_series_modal)
     app.view(SERIES_MODAL)(submit_series)
+    app.action(STOP_SERIES)(stop_series)
+    app.action(RESTART_SERIES)(restart_series)

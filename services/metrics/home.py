@@ -1,6 +1,6 @@
 """What a program owner's Home tab adds: each cohort's headline figures (under the same
 k-anonymity rules as the API), the latest broadcasts with their live status, and the
-circle series that are running."""
+cohorts' circle series."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ async def owner_home_extras(
     *, session: AsyncSession, member_id: int, now: datetime | None = None
 ) -> OwnerHome:
     """Headline figures of the cohorts the member owns, their latest broadcasts and their
-    running circle series."""
+    circle series."""
     member = await session.get(Member, member_id)
     if member is None:
         return OwnerHome()
@@ -81,5 +81,6 @@ async def owner_home_extras(
                                               limit=LATEST_BROADCASTS)
     series = await list_series(session=session, actor=actor, cohort_id=None, cursor=None,
                                limit=MAX_LIMIT, now=now or utcnow())
-    home.circle_series = [item for item in series.items if item.active]
+    # Running series first, then stopped ones (which the owner may restart), newest first.
+    home.circle_series = sorted(series.items, key=lambda item: (not item.active, -item.id))
     return home

@@ -145,3 +145,33 @@ async def test_a_leader_cannot_start_a_series(
     refused = await leader.submit(view, answers(cohort))
     assert refused.json()["response_action"] == "errors"
     assert (await session.exec(select(CircleSeries))).all() == []
+
+
+async def test_an_owner_stops_and_restarts_a_series_from_home(
+    cohort: Cohort, owner: SlackUser, leader: SlackUser, sandbox: SlackSandbox,
+    session: AsyncSession,
+) -> None:
+    view = await open_modal(owner, sandbox)
+    await owner.submit(view, answers(cohort))
+    [series] = (await session.exec(select(CircleSeries))).all()
+    await eventually(lambda: blocks.STOP_SERIES in json.dumps(sandbox.home_view(OWNER) or {}))
+    stop = next(b["accessory"] for b in sandbox.home_view(OWNER)["blocks"]
+                if b.get("accessory", {}).get("action_id") == blocks.STOP_SERIES)
+    assert stop["value"] == str(series.id) and "confirm" in stop
+
+    await leader.click(blocks.STOP_SERIES, value=str(series.id))  # not an owner: refused
+    await eventually(lambda: sandbox.ephemerals(user=LEADER))
+    await session.refresh(series)
+    assert series.active
+
+    await owner.click(blocks.STOP_SERIES, value=str(series.id))
+    shown = lambda: json.dumps(sandbox.home_view(OWNER), ensure_ascii=False)  # noqa: E731
+    await eventually(lambda: "· stopped" in shown())
+    await session.refresh(series)
+    assert not series.active
+    assert blocks.RESTART_SERIES in json.dumps(sandbox.home_view(OWNER))
+
+    await owner.click(blocks.RESTART_SERIES, value=str(series.id))
+    await eventually(lambda: "next round" in json.dumps(sandbox.home_view(OWNER) or {}))
+    await session.refresh(series)
+    assert series.active
