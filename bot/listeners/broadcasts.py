@@ -93,12 +93,14 @@ async def _open_compose(context: AsyncBoltContext, client: AsyncWebClient, trigg
                             view=compose_modal([(i or 0, name) for i, name in cohorts]))
 
 
-def _values(view: dict[str, Any]) -> dict[str, Any]:
-    """Each input's value by block id (None when left empty)."""
+def modal_values(view: dict[str, Any]) -> dict[str, Any]:
+    """Each input's value by block id (None when left empty; ticked boxes as a list)."""
     values: dict[str, Any] = {}
     for block_id, actions in view.get("state", {}).get("values", {}).items():
         state = actions.get("value", {})
-        if "selected_option" in state:
+        if "selected_options" in state:
+            values[block_id] = [o.get("value") for o in state.get("selected_options") or []]
+        elif "selected_option" in state:
             values[block_id] = (state.get("selected_option") or {}).get("value")
         elif "selected_date" in state:
             values[block_id] = state.get("selected_date")
@@ -129,7 +131,7 @@ def _inline(error: ValidationError) -> InlineErrors:
 
 
 async def _compose(context: AsyncBoltContext, view: dict[str, Any]) -> Broadcast:
-    values = _values(view)
+    values = modal_values(view)
     if not values.get(COHORT_BLOCK):
         raise InlineErrors({COHORT_BLOCK: "Choose a cohort."})
     async with unit_of_work(context) as session:
@@ -206,7 +208,7 @@ async def submit_answer(
     meta = json.loads(view.get("private_metadata") or "{}")
     member = member_of(context)
     try:
-        data = AnswerCreate.model_validate({"answer": _values(view).get(ANSWER_BLOCK) or ""})
+        data = AnswerCreate.model_validate({"answer": modal_values(view).get(ANSWER_BLOCK) or ""})
         async with unit_of_work(context) as session:
             await answer_broadcast(session=session, actor=await leader_actor(session, context),
                                    broadcast_id=_broadcast_id(meta.get("broadcast_id")),

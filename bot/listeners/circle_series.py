@@ -37,20 +37,12 @@ from bot.blocks.circle_series import (
 )
 from bot.context import member_of, unit_of_work
 from bot.home import publish_home
-from bot.listeners.broadcasts import owner_actor
+from bot.listeners.broadcasts import InlineErrors, modal_values, owner_actor
 from services.circles.models import CircleSeriesCreate, CircleSeriesPublic, CircleSeriesUpdate
 from services.circles.service import create_series, series_public, update_series
 from services.db import utcnow
 from services.errors import DomainError, Invalid, NotPermitted
 from services.people.models import Cohort
-
-
-class InlineErrors(Exception):
-    """Errors to show next to the modal's inputs (the transaction is rolled back)."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(errors)
-        self.errors = errors
 
 
 async def open_series_modal(
@@ -70,24 +62,6 @@ async def open_series_modal(
     await client.views_open(trigger_id=body["trigger_id"],
                             view=series_modal([(i or 0, name) for i, name in cohorts],
                                               start=tomorrow))
-
-
-def _values(view: dict[str, Any]) -> dict[str, Any]:
-    """Each input's value by block id (None when left empty; ticked boxes as a list)."""
-    values: dict[str, Any] = {}
-    for block_id, actions in view.get("state", {}).get("values", {}).items():
-        state = actions.get("value", {})
-        if "selected_options" in state:
-            values[block_id] = [o.get("value") for o in state.get("selected_options") or []]
-        elif "selected_option" in state:
-            values[block_id] = (state.get("selected_option") or {}).get("value")
-        elif "selected_date" in state:
-            values[block_id] = state.get("selected_date")
-        elif "selected_time" in state:
-            values[block_id] = state.get("selected_time")
-        else:
-            values[block_id] = state.get("value")
-    return values
 
 
 def _series_data(values: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +94,7 @@ def _inline(error: ValidationError) -> InlineErrors:
 async def _create(
     context: AsyncBoltContext, client: AsyncWebClient, view: dict[str, Any]
 ) -> tuple[CircleSeriesPublic, Cohort]:
-    values = _values(view)
+    values = modal_values(view)
     if not values.get(COHORT_BLOCK):
         raise InlineErrors({COHORT_BLOCK: "Choose a cohort."})
     if not values.get(START_BLOCK):
