@@ -80,7 +80,9 @@ async def open_from_home(
     await _open_compose(context, client, body["trigger_id"])
 
 
-async def _open_compose(context: AsyncBoltContext, client: AsyncWebClient, trigger: str) -> None:
+async def owned_cohorts(context: AsyncBoltContext, *, refusal: str) -> list[tuple[int, str]]:
+    """(id, name) of the cohorts the requester owns, by name; NotPermitted with `refusal`
+    when there are none."""
     async with unit_of_work(context) as session:
         actor = await owner_actor(session, context)
         cohorts = (await session.exec(
@@ -88,9 +90,14 @@ async def _open_compose(context: AsyncBoltContext, client: AsyncWebClient, trigg
             .order_by(col(Cohort.name))
         )).all()
     if not cohorts:
-        raise NotPermitted("Broadcasts are sent by a cohort's program owners.")
-    await client.views_open(trigger_id=trigger,
-                            view=compose_modal([(i or 0, name) for i, name in cohorts]))
+        raise NotPermitted(refusal)
+    return [(i or 0, name) for i, name in cohorts]
+
+
+async def _open_compose(context: AsyncBoltContext, client: AsyncWebClient, trigger: str) -> None:
+    cohorts = await owned_cohorts(context,
+                                  refusal="Broadcasts are sent by a cohort's program owners.")
+    await client.views_open(trigger_id=trigger, view=compose_modal(cohorts))
 
 
 def modal_values(view: dict[str, Any]) -> dict[str, Any]:

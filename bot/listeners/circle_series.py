@@ -14,7 +14,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlmodel import col, select
 
 from bot.blocks.circle_series import (
     CADENCE_BLOCK,
@@ -37,11 +36,11 @@ from bot.blocks.circle_series import (
 )
 from bot.context import member_of, unit_of_work
 from bot.home import publish_home
-from bot.listeners.broadcasts import InlineErrors, modal_values, owner_actor
+from bot.listeners.broadcasts import InlineErrors, modal_values, owned_cohorts, owner_actor
 from services.circles.models import CircleSeriesCreate, CircleSeriesPublic, CircleSeriesUpdate
 from services.circles.service import create_series, series_public, update_series
 from services.db import utcnow
-from services.errors import DomainError, Invalid, NotPermitted
+from services.errors import DomainError, Invalid
 from services.people.models import Cohort
 
 
@@ -50,18 +49,11 @@ async def open_series_modal(
 ) -> None:
     """The Home tab's New circle series button: the modal, listing the cohorts one owns."""
     await ack()
-    async with unit_of_work(context) as session:
-        actor = await owner_actor(session, context)
-        cohorts = (await session.exec(
-            select(Cohort.id, Cohort.name).where(col(Cohort.id).in_(actor.cohort_ids))
-            .order_by(col(Cohort.name))
-        )).all()
-    if not cohorts:
-        raise NotPermitted("Circle series are set up by a cohort's program owners.")
+    cohorts = await owned_cohorts(
+        context, refusal="Circle series are set up by a cohort's program owners.")
     tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
     await client.views_open(trigger_id=body["trigger_id"],
-                            view=series_modal([(i or 0, name) for i, name in cohorts],
-                                              start=tomorrow))
+                            view=series_modal(cohorts, start=tomorrow))
 
 
 def _series_data(values: dict[str, Any]) -> dict[str, Any]:
