@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
@@ -69,8 +68,11 @@ def _series_data(values: dict[str, Any]) -> dict[str, Any]:
         "start_date": values.get(START_BLOCK),
         **{key: key in ticked for key, _, _ in MIXING},
     }
-    if values.get(SPREAD_BLOCK):
-        data["max_utc_spread_minutes"] = int(values[SPREAD_BLOCK]) * 60
+    hours = values.get(SPREAD_BLOCK)
+    if hours is not None:
+        if not str(hours).isdigit():
+            raise InlineErrors({SPREAD_BLOCK: "Choose how far apart members' clocks may be."})
+        data["max_utc_spread_minutes"] = int(hours) * 60
     return {key: value for key, value in data.items() if value is not None}
 
 
@@ -92,8 +94,8 @@ async def _create(
     if not values.get(START_BLOCK):
         raise InlineErrors({START_BLOCK: "Pick the date the series starts."})
     async with unit_of_work(context) as session:
-        actor = await owner_actor(session, context)
         try:
+            actor = await owner_actor(session, context)
             data = CircleSeriesCreate.model_validate(_series_data(values))
             if data.start_date < utcnow().date() - timedelta(days=1):
                 raise InlineErrors({START_BLOCK: "Pick today or a later date."})
@@ -119,7 +121,7 @@ async def submit_series(
     await ack()
     member = member_of(context)
     channel = (await client.conversations_open(users=member.slack_user_id))["channel"]["id"]
-    notice = created_notice(series, cohort=cohort.name, zone=str(ZoneInfo(cohort.timezone)))
+    notice = created_notice(series, cohort=cohort.name, zone=cohort.timezone)
     await client.chat_postMessage(channel=channel, text=str(notice))
 
 

@@ -118,6 +118,9 @@ async def test_an_owner_starts_a_series_and_sees_it_on_home(
     ({blocks.START_BLOCK: date_input(None)}, blocks.START_BLOCK, "Pick the date"),
     ({blocks.START_BLOCK: date_input("2020-01-06")}, blocks.START_BLOCK, "today or a later"),
     ({blocks.SIZE_BLOCK: selected("9")}, blocks.SIZE_BLOCK, "less than or equal to 6"),
+    ({blocks.SPREAD_BLOCK: selected("wide")}, blocks.SPREAD_BLOCK, "how far apart"),
+    ({blocks.SPREAD_BLOCK: selected("25")}, blocks.SPREAD_BLOCK, "less than or equal to 1440"),
+    ({blocks.START_BLOCK: date_input("2027-02-30")}, blocks.START_BLOCK, "date"),
 ])
 async def test_bad_answers_are_marked_inline_and_nothing_is_saved(
     cohort: Cohort, owner: SlackUser, sandbox: SlackSandbox, session: AsyncSession,
