@@ -118,6 +118,8 @@ def control_line(number: int, element: JSON) -> str:
     kind = str(element.get("type"))
     if kind == "button":
         line = f'[{number}] button "{text(element.get("text"))}"'
+        if isinstance(element.get("confirm"), Mapping):  # Slack asks before it sends the click
+            line += f' (asks first: "{text(element["confirm"].get("title"))}")'
         return line + (f" (opens {element['url']})" if element.get("url") else "")
     name = KIND_NAMES.get(kind, kind)
     placeholder = text(element.get("placeholder"))

@@ -184,6 +184,16 @@ def test_actions_carry_the_view_and_the_choice_as_slack_reports_them() -> None:
     assert action["selected_option"]["value"] == "7:coach"
 
 
+def test_a_button_that_asks_first_says_so() -> None:
+    stop = {"type": "button", "action_id": "stop", "value": "3",
+            "text": {"type": "plain_text", "text": "Stop"},
+            "confirm": {"title": {"type": "plain_text", "text": "Stop this series?"}}}
+    home = {"id": "V1", "type": "home", "state": {"values": {}},
+            "blocks": [{"type": "actions", "block_id": "b", "elements": [stop]}]}
+    lines = render_home(home, Numbering(), owner="Olivia Owner")
+    assert lines[1] == '    [1] button "Stop" (asks first: "Stop this series?")'
+
+
 def test_a_message_button_names_its_channel_and_message() -> None:
     button = {
         "type": "button",
