@@ -17,8 +17,9 @@ from services.circles.models import (
     MIN_CADENCE_WEEKS,
     MIN_GROUP,
     CircleSeriesPublic,
+    RoundAttendance,
 )
-from services.metrics.home import OwnerHome
+from services.metrics.home import LISTED_SERIES, OwnerHome
 
 NEW_SERIES: Final = "circle_series_new"
 STOP_SERIES: Final = "circle_series_stop"
@@ -56,7 +57,6 @@ MIXING: Final = (
     ("affinity", "Match shared goals", "Bring together people working on similar skills."),
 )
 DEFAULT_MIXING: Final = ("mix_team", "mix_level")
-MAX_SERIES_SHOWN: Final = 8  # a section each: the Home tab holds 100 blocks in all
 
 
 def _input(block_id: str, label: str, element: JSON, *, hint: str | None = None) -> JSON:
@@ -136,13 +136,25 @@ def _when(item: CircleSeriesPublic, zone: str) -> str:
     return f"next round {local:%a %d %b %H:%M}"
 
 
-def series_line(item: CircleSeriesPublic, *, cohort: str, zone: str) -> Markup:
-    """One series as the owner's Home tab lists it."""
+def _attendance(last: RoundAttendance | None) -> str:
+    if last is None or last.placed is None:
+        return ""
+    said = f"{last.met or 0} of {last.placed} met"
+    waiting = f", {last.no_answer} not answered yet" if last.no_answer else ""
+    return f"\n    Round {last.round_number}: {said}{waiting}"
+
+
+def series_line(
+    item: CircleSeriesPublic, *, cohort: str, zone: str, last: RoundAttendance | None = None
+) -> Markup:
+    """One series as the owner's Home tab lists it, with its latest round's attendance
+    where the cohort's anonymity minimum lets owners see it."""
     day = WEEKDAYS[item.weekday]
-    return markup("• *{name}* · {cohort} · {size}, {cadence} on {day}s at {at} · {when}",
+    return markup("• *{name}* · {cohort} · {size}, {cadence} on {day}s at {at} · {when}{seen}",
                   name=item.name, cohort=cohort, size=group_label(item.group_size).lower(),
                   cadence=cadence_label(item.cadence_weeks).lower(), day=day,
-                  at=f"{item.local_time:%H:%M}", when=_when(item, zone))
+                  at=f"{item.local_time:%H:%M}", when=_when(item, zone),
+                  seen=_attendance(last))
 
 
 def _stop_confirm(name: str) -> JSON:
@@ -158,7 +170,8 @@ def _stop_confirm(name: str) -> JSON:
 
 def _series_block(item: CircleSeriesPublic, home: OwnerHome) -> JSON:
     line = series_line(item, cohort=home.cohort_names.get(item.cohort_id, "a cohort"),
-                       zone=home.cohort_zones.get(item.cohort_id, "UTC"))
+                       zone=home.cohort_zones.get(item.cohort_id, "UTC"),
+                       last=home.last_rounds.get(item.id))
     if item.active:
         control = button(text="Stop", action_id=STOP_SERIES, value=str(item.id))
         control["confirm"] = _stop_confirm(item.name)
@@ -169,7 +182,7 @@ def _series_block(item: CircleSeriesPublic, home: OwnerHome) -> JSON:
 
 def owner_series_blocks(home: OwnerHome) -> list[JSON]:
     """The owner's Home tab section: their series with Stop or Restart, and New circle series."""
-    shown = home.circle_series[:MAX_SERIES_SHOWN]
+    shown = home.circle_series[:LISTED_SERIES]
     text = "*Peer circles*" if shown else "*Peer circles*\nNo circle series yet."
     blocks = [section(text=markup(text), accessory=button(
         text="New circle series", action_id=NEW_SERIES, value="new"))]

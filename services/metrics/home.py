@@ -13,7 +13,8 @@ from services.auth.models import Role
 from services.auth.service import actor_for
 from services.broadcasts.models import BroadcastPublic
 from services.broadcasts.service import latest_broadcasts
-from services.circles.models import CircleSeriesPublic
+from services.circles.attendance import series_attendance
+from services.circles.models import CircleSeriesPublic, RoundAttendance
 from services.circles.service import list_series
 from services.db import utcnow
 from services.metrics.service import cohort_metrics
@@ -21,6 +22,7 @@ from services.pagination import MAX_LIMIT
 from services.people.models import Cohort, Member
 
 LATEST_BROADCASTS = 5
+LISTED_SERIES = 8  # the Home tab gives each a section; the API lists them all
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class OwnerHome:
     headlines: list[CohortHeadline] = field(default_factory=list)
     broadcasts: list[BroadcastPublic] = field(default_factory=list)
     circle_series: list[CircleSeriesPublic] = field(default_factory=list)
+    # Each listed series' latest round that its cohort's anonymity minimum lets owners see.
+    last_rounds: dict[int, RoundAttendance] = field(default_factory=dict)
     cohort_names: dict[int, str] = field(default_factory=dict)
     cohort_zones: dict[int, str] = field(default_factory=dict)
 
@@ -83,4 +87,9 @@ async def owner_home_extras(
                                limit=MAX_LIMIT, now=now or utcnow())
     # Running series first, then stopped ones (which the owner may restart), newest first.
     home.circle_series = sorted(series.items, key=lambda item: (not item.active, -item.id))
+    for item in home.circle_series[:LISTED_SERIES]:
+        attendance = await series_attendance(session=session, actor=actor, series_id=item.id)
+        shown = [r for r in attendance.rounds if not r.suppressed]
+        if shown:
+            home.last_rounds[item.id] = max(shown, key=lambda r: r.round_number)
     return home
