@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 from bot.blocks import JSON, button, context, option, plain_text, section
 from bot.blocks.text import Markup, markup
 from services.circles.models import (
-    DEFAULT_CADENCE_WEEKS,
     MAX_CADENCE_WEEKS,
     MAX_GROUP,
     MIN_CADENCE_WEEKS,
     MIN_GROUP,
+    CircleSeriesCreate,
     CircleSeriesPublic,
     RoundAttendance,
 )
@@ -50,20 +50,17 @@ FIELD_BLOCKS: Final = {
 }
 WEEKDAYS: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SPREAD_HOURS: Final = (2, 4, 6, 8, 12, 24)
-DEFAULT_SPREAD_HOURS: Final = 6
 MIXING: Final = (
     ("mix_team", "Mix teams", "Keep people from the same team apart where possible."),
     ("mix_level", "Mix levels", "Keep people of the same level apart where possible."),
     ("affinity", "Match shared goals", "Bring together people working on similar skills."),
 )
-DEFAULT_MIXING: Final = ("mix_team", "mix_level")
 
 
-def _input(block_id: str, label: str, element: JSON, *, hint: str | None = None) -> JSON:
+def _input(block_id: str, label: str, element: JSON, *, hint: str | None = None,
+           optional: bool = False) -> JSON:
     block: JSON = {"type": "input", "block_id": block_id, "element": element,
-                   "label": plain_text(label, limit=2000)}
-    if block_id == MIXING_BLOCK:
-        block["optional"] = True  # no box ticked: circles ignore team and level
+                   "label": plain_text(label, limit=2000), "optional": optional}
     if hint:
         block["hint"] = plain_text(hint, limit=2000)
     return block
@@ -94,6 +91,9 @@ def series_modal(cohorts: Sequence[tuple[int, str]], *, start: str) -> JSON:
     spreads = [option(text=f"Within {hours} hours" if hours < 24 else "Any timezones",
                       value=str(hours)) for hours in SPREAD_HOURS]
     mixing = [option(text=text, value=key, description=why) for key, text, why in MIXING]
+    defaults = {name: field.default for name, field in CircleSeriesCreate.model_fields.items()}
+    size = sizes[defaults["group_size"] - MIN_GROUP]
+    spread = spreads[SPREAD_HOURS.index(defaults["max_utc_spread_minutes"] // 60)]
     cohort = _select(cohort_options, cohort_options[0] if len(cohort_options) == 1 else None)
     cohort["placeholder"] = plain_text("Choose a cohort", limit=150)
     return {
@@ -106,23 +106,24 @@ def series_modal(cohorts: Sequence[tuple[int, str]], *, start: str) -> JSON:
             _input(COHORT_BLOCK, "Cohort", cohort),
             _input(NAME_BLOCK, "Name", {"type": "plain_text_input", "action_id": "value",
                                         "max_length": 200, "initial_value": "Peer circles"}),
-            _input(SIZE_BLOCK, "Circle size", _select(sizes, sizes[4 - MIN_GROUP]),
+            _input(SIZE_BLOCK, "Circle size", _select(sizes, size),
                    hint="An odd roster gets a circle one larger or smaller; nobody is left out."),
             _input(CADENCE_BLOCK, "How often",
-                   _select(cadences, cadences[DEFAULT_CADENCE_WEEKS - MIN_CADENCE_WEEKS])),
-            _input(WEEKDAY_BLOCK, "On", _select(days, days[1])),
+                   _select(cadences, cadences[defaults["cadence_weeks"] - MIN_CADENCE_WEEKS])),
+            _input(WEEKDAY_BLOCK, "On", _select(days, days[defaults["weekday"]])),
             _input(TIME_BLOCK, "At", {"type": "timepicker", "action_id": "value",
-                                      "initial_time": "10:00"},
+                                      "initial_time": f"{defaults['local_time']:%H:%M}"},
                    hint="In the cohort's timezone: each circle is introduced then."),
             _input(START_BLOCK, "First round on or after",
                    {"type": "datepicker", "action_id": "value", "initial_date": start}),
             _input(SPREAD_BLOCK, "Members' clocks",
-                   _select(spreads, spreads[SPREAD_HOURS.index(DEFAULT_SPREAD_HOURS)]),
+                   _select(spreads, spread),
                    hint="How far apart the timezones in one circle may be, so working hours "
                    "overlap."),
+            # With no box ticked, circles ignore team and level.
             _input(MIXING_BLOCK, "Mixing", {
                 "type": "checkboxes", "action_id": "value", "options": mixing,
-                "initial_options": [o for o in mixing if o["value"] in DEFAULT_MIXING]}),
+                "initial_options": [o for o in mixing if defaults[o["value"]]]}, optional=True),
         ],
     }
 

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.blocks import circle_series as blocks
 from bot.blocks import validate_view
 from bot.sandbox import SlackSandbox
-from services.circles.models import CircleSeries
+from services.circles.models import CircleSeries, CircleSeriesCreate
 from services.db import utcnow
 from services.people.models import Cohort, EnrollmentRole, Member
 from tests.factories.people import enrol, make_cohort, make_workspace
@@ -178,3 +178,32 @@ async def test_an_owner_stops_and_restarts_a_series_from_home(
     await eventually(lambda: "next round" in json.dumps(sandbox.home_view(OWNER) or {}))
     await session.refresh(series)
     assert series.active
+
+
+async def test_an_untouched_modal_starts_a_series_with_the_apis_defaults(
+    cohort: Cohort, owner: SlackUser, sandbox: SlackSandbox, session: AsyncSession
+) -> None:
+    view = await open_modal(owner, sandbox)
+    untouched: dict[str, Any] = {}
+    for block in view["blocks"]:
+        element = block["element"]
+        if "initial_option" in element:
+            untouched[block["block_id"]] = {"type": element["type"],
+                                            "selected_option": element["initial_option"]}
+        elif "initial_options" in element:
+            untouched[block["block_id"]] = {"type": element["type"],
+                                            "selected_options": element["initial_options"]}
+        elif "initial_date" in element:
+            untouched[block["block_id"]] = date_input(element["initial_date"])
+        elif "initial_time" in element:
+            untouched[block["block_id"]] = {"type": "timepicker",
+                                            "selected_time": element["initial_time"]}
+        else:
+            untouched[block["block_id"]] = text_input(element["initial_value"])
+    response = await owner.submit(view, untouched)
+    assert response.status_code == 200 and not response.content
+    [series] = (await session.exec(select(CircleSeries))).all()
+    expected = CircleSeriesCreate(cohort_id=cohort.id or 0, name="Peer circles",
+                                  start_date=series.start_date)
+    chosen = {k: getattr(series, k) for k in expected.model_dump()}
+    assert chosen == expected.model_dump()
