@@ -161,6 +161,7 @@ async def test_an_owner_stops_and_restarts_a_series_from_home(
     stop = next(b["accessory"] for b in sandbox.home_view(OWNER)["blocks"]
                 if b.get("accessory", {}).get("action_id") == blocks.STOP_SERIES)
     assert stop["value"] == str(series.id) and "confirm" in stop
+    validate_view(sandbox.home_view(OWNER) or {})  # the confirm dialog as Slack takes it
 
     await leader.click(blocks.STOP_SERIES, value=str(series.id))  # not an owner: refused
     await eventually(lambda: sandbox.ephemerals(user=LEADER))
