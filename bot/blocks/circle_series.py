@@ -5,10 +5,10 @@ the API takes (its defaults for the rest). The builders are pure."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from bot.blocks import JSON, button, context, option, plain_text, section
+from bot.blocks import JSON, actions, button, context, option, plain_text, section
 from bot.blocks.text import Markup, markup
 from services.circles.models import (
     MAX_CADENCE_WEEKS,
@@ -25,6 +25,8 @@ NEW_SERIES: Final = "circle_series_new"
 STOP_SERIES: Final = "circle_series_stop"
 RESTART_SERIES: Final = "circle_series_restart"
 SERIES_MODAL: Final = "circle_series_create"
+EDIT_SERIES: Final = "circle_series_edit"
+EDIT_MODAL: Final = "circle_series_edit_modal"
 COHORT_BLOCK: Final = "cohort"
 NAME_BLOCK: Final = "name"
 SIZE_BLOCK: Final = "group_size"
@@ -81,51 +83,67 @@ def cadence_label(weeks: int) -> str:
     return "Every week" if weeks == 1 else f"Every {weeks} weeks"
 
 
-def series_modal(cohorts: Sequence[tuple[int, str]], *, start: str) -> JSON:
-    """The owner's New circle series modal; `start` is the first date offered (YYYY-MM-DD)."""
+def _spread_label(minutes: int) -> str:
+    if minutes >= 24 * 60:
+        return "Any timezones"
+    hours, rest = divmod(minutes, 60)
+    return f"Within {hours} hours" if not rest else f"Within {hours} h {rest} min"
+
+
+def series_modal(
+    cohorts: Sequence[tuple[int, str]], *, start: str, editing: CircleSeriesPublic | None = None
+) -> JSON:
+    """The owner's circle series modal: New (`start` is the first date offered, YYYY-MM-DD)
+    or, with `editing`, Edit, which keeps the series' cohort and first date."""
+    fields = CircleSeriesCreate.model_fields
+    now: dict[str, Any] = {name: field.default for name, field in fields.items()}
+    now["name"] = "Peer circles"
+    if editing is not None:
+        now |= editing.model_dump(include=set(fields))
     cohort_options = [option(text=name, value=str(cohort_id)) for cohort_id, name in cohorts]
     sizes = [option(text=group_label(n), value=str(n)) for n in range(MIN_GROUP, MAX_GROUP + 1)]
     cadences = [option(text=cadence_label(n), value=str(n))
                 for n in range(MIN_CADENCE_WEEKS, MAX_CADENCE_WEEKS + 1)]
     days = [option(text=day, value=str(number)) for number, day in enumerate(WEEKDAYS)]
-    spreads = [option(text=f"Within {hours} hours" if hours < 24 else "Any timezones",
-                      value=str(hours)) for hours in SPREAD_HOURS]
+    # Minutes, so a spread set through the API to something else is offered as it is.
+    minutes = sorted({hours * 60 for hours in SPREAD_HOURS} | {now["max_utc_spread_minutes"]})
+    spreads = {m: option(text=_spread_label(m), value=str(m)) for m in minutes}
     mixing = [option(text=text, value=key, description=why) for key, text, why in MIXING]
-    defaults = {name: field.default for name, field in CircleSeriesCreate.model_fields.items()}
-    size = sizes[defaults["group_size"] - MIN_GROUP]
-    spread = spreads[SPREAD_HOURS.index(defaults["max_utc_spread_minutes"] // 60)]
+    blocks = [
+        _input(NAME_BLOCK, "Name", {"type": "plain_text_input", "action_id": "value",
+                                    "max_length": 200, "initial_value": now["name"]}),
+        _input(SIZE_BLOCK, "Circle size", _select(sizes, sizes[now["group_size"] - MIN_GROUP]),
+               hint="An odd roster gets a circle one larger or smaller; nobody is left out."),
+        _input(CADENCE_BLOCK, "How often",
+               _select(cadences, cadences[now["cadence_weeks"] - MIN_CADENCE_WEEKS])),
+        _input(WEEKDAY_BLOCK, "On", _select(days, days[now["weekday"]])),
+        _input(TIME_BLOCK, "At", {"type": "timepicker", "action_id": "value",
+                                  "initial_time": f"{now['local_time']:%H:%M}"},
+               hint="In the cohort's timezone: each circle is introduced then."),
+        _input(SPREAD_BLOCK, "Members' clocks",
+               _select(list(spreads.values()), spreads[now["max_utc_spread_minutes"]]),
+               hint="How far apart the timezones in one circle may be, so working hours "
+               "overlap."),
+        # With no box ticked, circles ignore team and level.
+        _input(MIXING_BLOCK, "Mixing", {
+            "type": "checkboxes", "action_id": "value", "options": mixing,
+            "initial_options": [o for o in mixing if now[o["value"]]]}, optional=True),
+    ]
+    if editing is not None:
+        return {"type": "modal", "callback_id": EDIT_MODAL,
+                "title": plain_text("Edit circle series", limit=24),
+                "submit": plain_text("Save", limit=24), "close": plain_text("Cancel", limit=24),
+                "private_metadata": str(editing.id),
+                "blocks": [*blocks, context(texts=["Rounds already formed stay as they were."])]}
     cohort = _select(cohort_options, cohort_options[0] if len(cohort_options) == 1 else None)
     cohort["placeholder"] = plain_text("Choose a cohort", limit=150)
-    return {
-        "type": "modal",
-        "callback_id": SERIES_MODAL,
-        "title": plain_text("New circle series", limit=24),
-        "submit": plain_text("Start", limit=24),
-        "close": plain_text("Cancel", limit=24),
-        "blocks": [
-            _input(COHORT_BLOCK, "Cohort", cohort),
-            _input(NAME_BLOCK, "Name", {"type": "plain_text_input", "action_id": "value",
-                                        "max_length": 200, "initial_value": "Peer circles"}),
-            _input(SIZE_BLOCK, "Circle size", _select(sizes, size),
-                   hint="An odd roster gets a circle one larger or smaller; nobody is left out."),
-            _input(CADENCE_BLOCK, "How often",
-                   _select(cadences, cadences[defaults["cadence_weeks"] - MIN_CADENCE_WEEKS])),
-            _input(WEEKDAY_BLOCK, "On", _select(days, days[defaults["weekday"]])),
-            _input(TIME_BLOCK, "At", {"type": "timepicker", "action_id": "value",
-                                      "initial_time": f"{defaults['local_time']:%H:%M}"},
-                   hint="In the cohort's timezone: each circle is introduced then."),
-            _input(START_BLOCK, "First round on or after",
-                   {"type": "datepicker", "action_id": "value", "initial_date": start}),
-            _input(SPREAD_BLOCK, "Members' clocks",
-                   _select(spreads, spread),
-                   hint="How far apart the timezones in one circle may be, so working hours "
-                   "overlap."),
-            # With no box ticked, circles ignore team and level.
-            _input(MIXING_BLOCK, "Mixing", {
-                "type": "checkboxes", "action_id": "value", "options": mixing,
-                "initial_options": [o for o in mixing if defaults[o["value"]]]}, optional=True),
-        ],
-    }
+    start_block = _input(START_BLOCK, "First round on or after",
+                         {"type": "datepicker", "action_id": "value", "initial_date": start})
+    return {"type": "modal", "callback_id": SERIES_MODAL,
+            "title": plain_text("New circle series", limit=24),
+            "submit": plain_text("Start", limit=24), "close": plain_text("Cancel", limit=24),
+            "blocks": [_input(COHORT_BLOCK, "Cohort", cohort), *blocks[:5], start_block,
+                       *blocks[5:]]}
 
 
 def _when(item: CircleSeriesPublic, zone: str) -> str:
@@ -169,16 +187,17 @@ def _stop_confirm(name: str) -> JSON:
     }
 
 
-def _series_block(item: CircleSeriesPublic, home: OwnerHome) -> JSON:
+def _series_blocks(item: CircleSeriesPublic, home: OwnerHome) -> list[JSON]:
     line = series_line(item, cohort=home.cohort_names.get(item.cohort_id, "a cohort"),
                        zone=home.cohort_zones.get(item.cohort_id, "UTC"),
                        last=home.last_rounds.get(item.id))
+    edit = button(text="Edit", action_id=EDIT_SERIES, value=str(item.id))
     if item.active:
-        control = button(text="Stop", action_id=STOP_SERIES, value=str(item.id))
-        control["confirm"] = _stop_confirm(item.name)
+        switch = button(text="Stop", action_id=STOP_SERIES, value=str(item.id))
+        switch["confirm"] = _stop_confirm(item.name)
     else:
-        control = button(text="Restart", action_id=RESTART_SERIES, value=str(item.id))
-    return section(text=line, accessory=control)
+        switch = button(text="Restart", action_id=RESTART_SERIES, value=str(item.id))
+    return [section(text=line), actions(elements=[edit, switch])]
 
 
 def owner_series_blocks(home: OwnerHome) -> list[JSON]:
@@ -187,7 +206,7 @@ def owner_series_blocks(home: OwnerHome) -> list[JSON]:
     text = "*Peer circles*" if shown else "*Peer circles*\nNo circle series yet."
     blocks = [section(text=markup(text), accessory=button(
         text="New circle series", action_id=NEW_SERIES, value="new"))]
-    blocks += [_series_block(item, home) for item in shown]
+    blocks += [block for item in shown for block in _series_blocks(item, home)]
     if len(home.circle_series) > len(shown):
         more = len(home.circle_series) - len(shown)
         blocks.append(context(texts=[f"…and {more} more: `GET /api/v1/circle-series` lists all."]))

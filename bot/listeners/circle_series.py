@@ -17,6 +17,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.circle_series import (
     CADENCE_BLOCK,
     COHORT_BLOCK,
+    EDIT_MODAL,
+    EDIT_SERIES,
     FIELD_BLOCKS,
     MIXING,
     MIXING_BLOCK,
@@ -37,9 +39,10 @@ from bot.context import member_of, unit_of_work
 from bot.home import publish_home
 from bot.listeners.broadcasts import InlineErrors, modal_values, owned_cohorts, owner_actor
 from services.circles.models import CircleSeriesCreate, CircleSeriesPublic, CircleSeriesUpdate
-from services.circles.service import create_series, series_public, update_series
+from services.circles.service import create_series, get_series, series_public, update_series
 from services.db import utcnow
 from services.errors import DomainError, Invalid
+from services.people.access import require_manager
 from services.people.models import Cohort
 
 
@@ -68,11 +71,11 @@ def _series_data(values: dict[str, Any]) -> dict[str, Any]:
         "start_date": values.get(START_BLOCK),
         **{key: key in ticked for key, _, _ in MIXING},
     }
-    hours = values.get(SPREAD_BLOCK)
-    if hours is not None:
-        if not str(hours).isdigit():
+    minutes = values.get(SPREAD_BLOCK)
+    if minutes is not None:
+        if not str(minutes).isdigit():
             raise InlineErrors({SPREAD_BLOCK: "Choose how far apart members' clocks may be."})
-        data["max_utc_spread_minutes"] = int(hours) * 60
+        data["max_utc_spread_minutes"] = int(minutes)
     return {key: value for key, value in data.items() if value is not None}
 
 
@@ -125,16 +128,61 @@ async def submit_series(
     await client.chat_postMessage(channel=channel, text=str(notice))
 
 
+def _series_id(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError as exc:
+        raise Invalid("this button is out of date") from exc
+
+
+async def open_edit_modal(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """A series' Edit button: the modal with the series' rules as they are."""
+    await ack()
+    async with unit_of_work(context) as session:
+        actor = await owner_actor(session, context)
+        series, cohort = await get_series(session=session, actor=actor,
+                                          series_id=_series_id(action.get("value")))
+        require_manager(actor, cohort.id)
+        current = series_public(series, cohort, now=utcnow())
+    await client.views_open(trigger_id=body["trigger_id"],
+                            view=series_modal([], start="", editing=current))
+
+
+async def submit_edit(
+    ack: AsyncAck, view: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """Save the edited rules (rounds already formed stay), or show inline what is wrong."""
+    values = modal_values(view)
+    try:
+        changes = {k: v for k, v in _series_data(values).items() if k != "cohort_id"}
+        async with unit_of_work(context) as session:
+            try:
+                actor = await owner_actor(session, context)
+                data = CircleSeriesUpdate.model_validate(changes)
+                await update_series(session=session, actor=actor, data=data,
+                                    series_id=_series_id(view.get("private_metadata")))
+                await publish_home(context=context, client=client, session=session)
+            except ValidationError as error:
+                raise _inline(error) from error
+            except DomainError as error:
+                block = FIELD_BLOCKS.get(error.field or "", NAME_BLOCK)
+                raise InlineErrors({block: error.detail}) from error
+    except InlineErrors as exc:
+        await ack(response_action="errors", errors=exc.errors)
+        return
+    await ack()
+
+
 async def _set_active(
     action: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext, *, active: bool
 ) -> None:
-    try:
-        series_id = int(str(action.get("value")))
-    except ValueError as exc:
-        raise Invalid("this button is out of date") from exc
     async with unit_of_work(context) as session:
         actor = await owner_actor(session, context)
-        await update_series(session=session, actor=actor, series_id=series_id,
+        await update_series(session=session, actor=actor,
+                            series_id=_series_id(action.get("value")),
                             data=CircleSeriesUpdate(active=active))
         await publish_home(context=context, client=client, session=session)
 
@@ -156,8 +204,10 @@ async def restart_series(
 
 
 def register(app: AsyncApp) -> None:
-    """Register the New circle series button and its modal, and Stop and Restart."""
+    """Register New circle series, Edit and their modals, and Stop and Restart."""
     app.action(NEW_SERIES)(open_series_modal)
     app.view(SERIES_MODAL)(submit_series)
+    app.action(EDIT_SERIES)(open_edit_modal)
+    app.view(EDIT_MODAL)(submit_edit)
     app.action(STOP_SERIES)(stop_series)
     app.action(RESTART_SERIES)(restart_series)

@@ -22,7 +22,7 @@ from services.pagination import MAX_LIMIT
 from services.people.models import Cohort, Member
 
 LATEST_BROADCASTS = 5
-LISTED_SERIES = 8  # the Home tab gives each a section; the API lists them all
+LISTED_SERIES = 8  # the Home tab gives each two blocks; the API lists them all
 
 
 @dataclass(frozen=True)
