@@ -5,6 +5,8 @@ Ack first."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -79,13 +81,21 @@ def _series_data(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if value is not None}
 
 
-def _inline(error: ValidationError) -> InlineErrors:
-    errors: dict[str, str] = {}
-    for problem in error.errors():
-        field = str(problem["loc"][0]) if problem["loc"] else "name"
-        message = str(problem["msg"]).removeprefix("Value error, ")
-        errors.setdefault(FIELD_BLOCKS.get(field, NAME_BLOCK), message)
-    return InlineErrors(errors)
+@contextmanager
+def _marked_inline(default_block: str) -> Iterator[None]:
+    """Turn validation and domain errors into errors next to the modal's inputs."""
+    try:
+        yield
+    except ValidationError as error:
+        errors: dict[str, str] = {}
+        for problem in error.errors():
+            field = str(problem["loc"][0]) if problem["loc"] else "name"
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            errors.setdefault(FIELD_BLOCKS.get(field, NAME_BLOCK), message)
+        raise InlineErrors(errors) from error
+    except DomainError as error:
+        block = FIELD_BLOCKS.get(error.field or "", default_block)
+        raise InlineErrors({block: error.detail}) from error
 
 
 async def _create(
@@ -97,18 +107,13 @@ async def _create(
     if not values.get(START_BLOCK):
         raise InlineErrors({START_BLOCK: "Pick the date the series starts."})
     async with unit_of_work(context) as session:
-        try:
+        with _marked_inline(COHORT_BLOCK):
             actor = await owner_actor(session, context)
             data = CircleSeriesCreate.model_validate(_series_data(values))
             if data.start_date < utcnow().date() - timedelta(days=1):
                 raise InlineErrors({START_BLOCK: "Pick today or a later date."})
             series, cohort = await create_series(session=session, actor=actor, data=data)
             await publish_home(context=context, client=client, session=session)
-        except ValidationError as error:
-            raise _inline(error) from error
-        except DomainError as error:
-            block = FIELD_BLOCKS.get(error.field or "", COHORT_BLOCK)
-            raise InlineErrors({block: error.detail}) from error
         return series_public(series, cohort, now=utcnow()), cohort
 
 
@@ -159,17 +164,12 @@ async def submit_edit(
     try:
         changes = {k: v for k, v in _series_data(values).items() if k != "cohort_id"}
         async with unit_of_work(context) as session:
-            try:
+            with _marked_inline(NAME_BLOCK):
                 actor = await owner_actor(session, context)
                 data = CircleSeriesUpdate.model_validate(changes)
                 await update_series(session=session, actor=actor, data=data,
                                     series_id=_series_id(view.get("private_metadata")))
                 await publish_home(context=context, client=client, session=session)
-            except ValidationError as error:
-                raise _inline(error) from error
-            except DomainError as error:
-                block = FIELD_BLOCKS.get(error.field or "", NAME_BLOCK)
-                raise InlineErrors({block: error.detail}) from error
     except InlineErrors as exc:
         await ack(response_action="errors", errors=exc.errors)
         return
