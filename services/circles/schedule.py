@@ -19,6 +19,13 @@ def first_round_date(*, start_date: date, weekday: int) -> date:
     return start_date + timedelta(days=(weekday - start_date.weekday()) % 7)
 
 
+def continued_start(*, weekday: int, cadence_weeks: int, earliest: date, formed: int) -> date:
+    """The start date that puts round `formed + 1` on the first `weekday` on or after
+    `earliest`, so a series whose timing changes goes on numbering after its last round."""
+    target = first_round_date(start_date=earliest, weekday=weekday)
+    return target - timedelta(weeks=cadence_weeks * formed)
+
+
 def round_at(*, series: CircleSeries, zone: ZoneInfo, number: int) -> datetime:
     """When round `number` (1-based) starts, as an aware UTC datetime."""
     first = first_round_date(start_date=series.start_date, weekday=series.weekday)

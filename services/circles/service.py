@@ -8,7 +8,7 @@ opt back in.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -22,6 +22,7 @@ from services.circles.models import (
     CircleBlockCreate,
     CircleBlockPublic,
     CircleParticipant,
+    CircleRound,
     CircleSeries,
     CircleSeriesCreate,
     CircleSeriesPublic,
@@ -30,7 +31,8 @@ from services.circles.models import (
     ParticipationPublic,
     ParticipationUpdate,
 )
-from services.circles.schedule import next_round_at
+from services.circles.schedule import continued_start, next_round_at
+from services.db import utcnow
 from services.errors import Invalid, NotFound, NotPermitted
 from services.pagination import Page, paginate
 from services.people.access import cohort_filter, require_manager
@@ -129,7 +131,12 @@ async def create_series(
 
 
 async def update_series(
-    *, session: AsyncSession, actor: Actor, series_id: int, data: CircleSeriesUpdate
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    series_id: int,
+    data: CircleSeriesUpdate,
+    now: datetime | None = None,
 ) -> tuple[CircleSeries, Cohort]:
     """Change a series' rules or timing; rounds already formed stay as they were."""
     series, cohort = await get_series(session=session, actor=actor, series_id=series_id)
@@ -138,13 +145,51 @@ async def update_series(
     for name, value in changes.items():
         if value is None and name not in NULLABLE_SERIES_FIELDS:
             raise Invalid(f"{name} cannot be null", field=name)
+    timing = (series.start_date, series.weekday, series.cadence_weeks)
     series.sqlmodel_update(changes)
+    if (series.start_date, series.weekday, series.cadence_weeks) != timing:
+        await _go_on_after_last_round(session, series, cohort, moved_start="start_date" in changes
+                                      and changes["start_date"] != timing[0], now=now or utcnow())
     if series.followup_after_days > 7 * series.cadence_weeks:
         raise Invalid("followup_after_days must fall before the next round",
                       field="followup_after_days")
     session.add(series)
     await session.flush()
     return series, cohort
+
+
+async def _go_on_after_last_round(
+    session: AsyncSession, series: CircleSeries, cohort: Cohort, *, moved_start: bool,
+    now: datetime,
+) -> None:
+    """Rounds are numbered by date from the start, so new timing on a series that has met
+    could put its next round on a number already formed, and skip rounds for weeks. Its start
+    moves instead: the next round falls on the first weekday of the new timing after both
+    today and the last round. A series that has met keeps the start it has (stop it for a
+    break: rounds missed while stopped are not formed late)."""
+    last = (
+        await session.exec(
+            select(CircleRound)
+            .where(CircleRound.series_id == series.id)
+            .order_by(col(CircleRound.number).desc())
+        )
+    ).first()
+    if last is None:
+        return
+    if moved_start:
+        raise Invalid(
+            "this series has met already, so its start date stays; a new weekday or cadence "
+            "takes effect after its last round",
+            field="start_date",
+        )
+    zone = ZoneInfo(cohort.timezone)
+    after = max(last.scheduled_for.astimezone(zone).date(), now.astimezone(zone).date())
+    series.start_date = continued_start(
+        weekday=series.weekday,
+        cadence_weeks=series.cadence_weeks,
+        earliest=after + timedelta(days=1),
+        formed=last.number,
+    )
 
 
 async def delete_series(*, session: AsyncSession, actor: Actor, series_id: int) -> None:
