@@ -52,6 +52,9 @@ FIELD_BLOCKS: Final = {
 }
 WEEKDAYS: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SPREAD_HOURS: Final = (2, 4, 6, 8, 12, 24)
+AFTER_LAST_ROUND: Final = (
+    "Rounds already formed stay as they were; a new day or cadence starts after the last one."
+)
 MIXING: Final = (
     ("mix_team", "Mix teams", "Keep people from the same team apart where possible."),
     ("mix_level", "Mix levels", "Keep people of the same level apart where possible."),
@@ -134,7 +137,7 @@ def series_modal(
                 "title": plain_text("Edit circle series", limit=24),
                 "submit": plain_text("Save", limit=24), "close": plain_text("Cancel", limit=24),
                 "private_metadata": str(editing.id),
-                "blocks": [*blocks, context(texts=["Rounds already formed stay as they were."])]}
+                "blocks": [*blocks, context(texts=[AFTER_LAST_ROUND])]}
     cohort = _select(cohort_options, cohort_options[0] if len(cohort_options) == 1 else None)
     cohort["placeholder"] = plain_text("Choose a cohort", limit=150)
     start_block = _input(START_BLOCK, "First round on or after",
