@@ -148,8 +148,9 @@ async def update_series(
     timing = (series.start_date, series.weekday, series.cadence_weeks)
     series.sqlmodel_update(changes)
     if (series.start_date, series.weekday, series.cadence_weeks) != timing:
-        await _go_on_after_last_round(session, series, cohort, moved_start="start_date" in changes
-                                      and changes["start_date"] != timing[0], now=now or utcnow())
+        moved_start = series.start_date != timing[0]
+        await _go_on_after_last_round(session, series, cohort, moved_start=moved_start,
+                                      now=now or utcnow())
     if series.followup_after_days > 7 * series.cadence_weeks:
         raise Invalid("followup_after_days must fall before the next round",
                       field="followup_after_days")
