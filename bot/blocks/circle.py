@@ -214,9 +214,16 @@ def until_block_id(series_id: int) -> str:
     return f"until_{series_id}"
 
 
-def preferences_modal(*, series: list[ParticipationPublic], blocked: list[str]) -> JSON:
-    """How the leader takes part in each series, and their private "don't match me with"."""
+def preferences_modal(
+    *, series: list[ParticipationPublic], blocked: list[str], runs_series: bool = False
+) -> JSON:
+    """How the leader takes part in each series, and their private "don't match me with";
+    a program owner (`runs_series`) is also told where their cohorts' series are run."""
     blocks: list[JSON] = []
+    if runs_series:
+        blocks.append(context(texts=["You run your cohorts' circle series from your Home tab: "
+                                     "New circle series, Edit, Stop. This is where you take "
+                                     "part in circles yourself."]))
     for each in series[:10]:
         choices = [option(text=label, value=status.value)
                    for status, label in STATUS_LABELS.items()]

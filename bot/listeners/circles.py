@@ -34,6 +34,7 @@ from bot.blocks.circle import (
     until_block_id,
 )
 from bot.context import leader_actor, member_of, unit_of_work
+from bot.listeners.broadcasts import owner_actor
 from services.circles.followups import record_followup
 from services.circles.mine import followup_message, series_name
 from services.circles.models import FollowupAnswer, ParticipantStatus, ParticipationUpdate
@@ -199,8 +200,9 @@ async def _open_preferences(
         actor = await leader_actor(session, context)
         series = await my_participation(session=session, actor=actor)
         blocked = await blocked_slack_ids(session=session, actor=actor)
-    await client.views_open(trigger_id=trigger,
-                            view=preferences_modal(series=series, blocked=blocked))
+        owns = bool((await owner_actor(session, context)).cohort_ids)
+    await client.views_open(trigger_id=trigger, view=preferences_modal(
+        series=series, blocked=blocked, runs_series=owns))
 
 
 def _state(view: dict[str, Any], block_id: str) -> dict[str, Any]:

@@ -253,3 +253,16 @@ async def test_an_owner_edits_a_series_from_home(
     assert series.max_utc_spread_minutes == 300 and series.cohort_id == cohort.id
     assert (series.mix_team, series.mix_level, series.affinity) == (False, False, False)
     await eventually(lambda: "Spring pairs" in json.dumps(sandbox.home_view(OWNER) or {}))
+
+
+async def test_coach_circles_points_an_owner_to_the_home_tab(
+    cohort: Cohort, owner: SlackUser, leader: SlackUser, sandbox: SlackSandbox
+) -> None:
+    await owner.command("circles")
+    await eventually(lambda: sandbox.calls("views.open"))
+    await leader.command("circles")
+    opened = await eventually(lambda: len(sandbox.calls("views.open")) == 2
+                              and sandbox.calls("views.open"))
+    owners, leaders = (json.dumps(call.args["view"]) for call in opened)  # in that order
+    assert "from your Home tab" in owners
+    assert "from your Home tab" not in leaders
