@@ -16,6 +16,7 @@ from bot.members import MemberCache
 from services.auth.models import Role
 from services.auth.service import Actor, actor_for
 from services.db import transaction
+from services.errors import Invalid
 from services.people.models import Member
 from services.platform.service import first_sighting
 
@@ -146,6 +147,14 @@ async def _record(session: AsyncSession, delivery: Delivery) -> None:
     # one's transaction, then finds its key (or, if that rolled back, records its own).
     if not await first_sighting(session=session, event_id=delivery.key, team_id=delivery.team_id):
         raise RepeatedDelivery(delivery.key)
+
+
+def button_id(value: object) -> int:
+    """The row id a button or a modal carries; anything else means the view is out of date."""
+    try:
+        return int(str(value))
+    except ValueError as exc:
+        raise Invalid("this button is out of date; open it again from where you found it") from exc
 
 
 def member_of(context: AsyncBoltContext) -> Member:

@@ -10,19 +10,12 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.plan_modals import goal_modal, milestone_modal, progress_modal
-from bot.context import leader_actor, unit_of_work
+from bot.context import button_id, leader_actor, unit_of_work
 from bot.home import publish_home
 from services.errors import Invalid
 from services.plans.milestones import complete_milestone, list_milestones
 from services.plans.models import GoalPublic, GoalUpdate, Visibility
 from services.plans.service import get_goal, update_goal
-
-
-def _int(value: str | None) -> int:
-    try:
-        return int(value or "")
-    except ValueError as exc:
-        raise Invalid("this button is out of date; open the Home tab again") from exc
 
 
 async def add_goal(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -42,7 +35,7 @@ async def edit_goal(
     await ack()
     async with unit_of_work(context) as session:
         actor = await leader_actor(session, context)
-        goal = await get_goal(session=session, actor=actor, goal_id=_int(action.get("value")))
+        goal = await get_goal(session=session, actor=actor, goal_id=button_id(action.get("value")))
     await client.views_open(
         trigger_id=body["trigger_id"], view=goal_modal(GoalPublic.model_validate(goal))
     )
@@ -57,7 +50,7 @@ async def add_milestone(
 ) -> None:
     """Open the new-milestone modal for a goal."""
     await ack()
-    goal_id = _int(action.get("value"))
+    goal_id = button_id(action.get("value"))
     async with unit_of_work(context) as session:
         await get_goal(session=session, actor=await leader_actor(session, context), goal_id=goal_id)
     await client.views_open(trigger_id=body["trigger_id"], view=milestone_modal(goal_id=goal_id))
@@ -72,7 +65,7 @@ async def log_progress(
 ) -> None:
     """Open the progress modal for one goal."""
     await ack()
-    goal_id = _int(action.get("value"))
+    goal_id = button_id(action.get("value"))
     async with unit_of_work(context) as session:
         actor = await leader_actor(session, context)
         goal = GoalPublic.model_validate(
@@ -95,7 +88,7 @@ async def milestone_done(
     async with unit_of_work(context) as session:
         actor = await leader_actor(session, context)
         await complete_milestone(
-            session=session, actor=actor, milestone_id=_int(action.get("value"))
+            session=session, actor=actor, milestone_id=button_id(action.get("value"))
         )
         await publish_home(context=context, client=client, session=session)
 
@@ -113,7 +106,7 @@ async def goal_visibility(
         await update_goal(
             session=session,
             actor=actor,
-            goal_id=_int(goal_id),
+            goal_id=button_id(goal_id),
             data=GoalUpdate(visibility=Visibility(visibility)),
         )
         await publish_home(context=context, client=client, session=session)

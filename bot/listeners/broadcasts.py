@@ -34,14 +34,14 @@ from bot.blocks.broadcast import (
     message_blocks,
     sent_notice,
 )
-from bot.context import leader_actor, member_of, unit_of_work
+from bot.context import button_id, leader_actor, member_of, unit_of_work
 from services.auth.models import Role
 from services.auth.service import Actor, actor_for
 from services.broadcasts import service
 from services.broadcasts.answers import answer_broadcast, broadcast_message
 from services.broadcasts.models import AnswerCreate, Broadcast, BroadcastCreate
 from services.db import utcnow
-from services.errors import DomainError, Invalid, NotPermitted
+from services.errors import DomainError, NotPermitted
 from services.metrics.service import zone_of
 from services.people.models import Cohort
 
@@ -185,13 +185,6 @@ async def submit_compose(
         scheduled_for=later))
 
 
-def _broadcast_id(value: object) -> int:
-    try:
-        return int(str(value))
-    except ValueError as exc:
-        raise Invalid("this button is out of date") from exc
-
-
 async def open_answer(
     ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
     context: AsyncBoltContext,
@@ -201,7 +194,7 @@ async def open_answer(
     member = member_of(context)
     async with unit_of_work(context) as session:
         message = await broadcast_message(session=session,
-                                          broadcast_id=_broadcast_id(action.get("value")),
+                                          broadcast_id=button_id(action.get("value")),
                                           member_id=member.id)
     container = body.get("container") or {}
     await client.views_open(trigger_id=body["trigger_id"], view=answer_modal(
@@ -218,7 +211,7 @@ async def submit_answer(
         data = AnswerCreate.model_validate({"answer": modal_values(view).get(ANSWER_BLOCK) or ""})
         async with unit_of_work(context) as session:
             await answer_broadcast(session=session, actor=await leader_actor(session, context),
-                                   broadcast_id=_broadcast_id(meta.get("broadcast_id")),
+                                   broadcast_id=button_id(meta.get("broadcast_id")),
                                    data=data, now=utcnow())
             message = await broadcast_message(session=session,
                                               broadcast_id=int(meta["broadcast_id"]),

@@ -37,13 +37,13 @@ from bot.blocks.circle_series import (
     created_notice,
     series_modal,
 )
-from bot.context import member_of, unit_of_work
+from bot.context import button_id, member_of, unit_of_work
 from bot.home import publish_home
 from bot.listeners.broadcasts import InlineErrors, modal_values, owned_cohorts, owner_actor
 from services.circles.models import CircleSeriesCreate, CircleSeriesPublic, CircleSeriesUpdate
 from services.circles.service import create_series, get_series, series_public, update_series
 from services.db import utcnow
-from services.errors import DomainError, Invalid
+from services.errors import DomainError
 from services.people.access import require_manager
 from services.people.models import Cohort
 
@@ -133,13 +133,6 @@ async def submit_series(
     await client.chat_postMessage(channel=channel, text=str(notice))
 
 
-def _series_id(value: object) -> int:
-    try:
-        return int(str(value))
-    except ValueError as exc:
-        raise Invalid("this button is out of date") from exc
-
-
 async def open_edit_modal(
     ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
     context: AsyncBoltContext,
@@ -149,7 +142,7 @@ async def open_edit_modal(
     async with unit_of_work(context) as session:
         actor = await owner_actor(session, context)
         series, cohort = await get_series(session=session, actor=actor,
-                                          series_id=_series_id(action.get("value")))
+                                          series_id=button_id(action.get("value")))
         require_manager(actor, cohort.id)
         current = series_public(series, cohort, now=utcnow())
     await client.views_open(trigger_id=body["trigger_id"],
@@ -168,7 +161,7 @@ async def submit_edit(
                 actor = await owner_actor(session, context)
                 data = CircleSeriesUpdate.model_validate(changes)
                 await update_series(session=session, actor=actor, data=data,
-                                    series_id=_series_id(view.get("private_metadata")))
+                                    series_id=button_id(view.get("private_metadata")))
                 await publish_home(context=context, client=client, session=session)
     except InlineErrors as exc:
         await ack(response_action="errors", errors=exc.errors)
@@ -182,7 +175,7 @@ async def _set_active(
     async with unit_of_work(context) as session:
         actor = await owner_actor(session, context)
         await update_series(session=session, actor=actor,
-                            series_id=_series_id(action.get("value")),
+                            series_id=button_id(action.get("value")),
                             data=CircleSeriesUpdate(active=active))
         await publish_home(context=context, client=client, session=session)
 

@@ -33,7 +33,7 @@ from bot.blocks.circle import (
     series_block_id,
     until_block_id,
 )
-from bot.context import leader_actor, member_of, unit_of_work
+from bot.context import button_id, leader_actor, member_of, unit_of_work
 from bot.listeners.broadcasts import owner_actor
 from services.circles.followups import record_followup
 from services.circles.mine import followup_message, series_name
@@ -59,13 +59,6 @@ class InlineError(Exception):
         self.detail = detail
 
 
-def _int(value: object) -> int:
-    try:
-        return int(str(value))
-    except ValueError as exc:
-        raise Invalid("this button is out of date") from exc
-
-
 def _message_at(body: dict[str, Any]) -> tuple[str, str] | None:
     """The channel and ts of the message whose button was clicked."""
     container = body.get("container") or {}
@@ -88,7 +81,7 @@ async def met(
 ) -> None:
     """Yes / Not yet / We couldn't: record it and show the answer under the question."""
     await ack()
-    circle_id = _int(action.get("value"))
+    circle_id = button_id(action.get("value"))
     member = member_of(context)
     async with unit_of_work(context) as session:
         await record_followup(
@@ -111,7 +104,7 @@ async def open_commitment(
     await ack()
     member = member_of(context)
     async with unit_of_work(context) as session:
-        message = await followup_message(session=session, circle_id=_int(action.get("value")),
+        message = await followup_message(session=session, circle_id=button_id(action.get("value")),
                                          member_id=member.id or 0)
     view = commitment_modal(message, where=_message_at(body))
     await client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -143,9 +136,10 @@ async def submit_commitment(
         async with unit_of_work(context) as session:
             await record_followup(
                 session=session, actor=await leader_actor(session, context),
-                circle_id=_int(meta.get("circle_id")), answer=answer, now=utcnow(),
+                circle_id=button_id(meta.get("circle_id")), answer=answer, now=utcnow(),
             )
-            message = await followup_message(session=session, circle_id=_int(meta["circle_id"]),
+            message = await followup_message(session=session,
+                                             circle_id=button_id(meta["circle_id"]),
                                              member_id=member.id or 0)
     except DomainError as exc:
         block = FIELD_BLOCKS.get(exc.field or "", COMMITMENT_BLOCK)
@@ -165,7 +159,7 @@ async def resume(
 ) -> None:
     """Count me in again: back in the series from its next round."""
     await ack()
-    series_id = _int(action.get("value"))
+    series_id = button_id(action.get("value"))
     async with unit_of_work(context) as session:
         await set_participation(
             session=session, actor=await leader_actor(session, context), series_id=series_id,
