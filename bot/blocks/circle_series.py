@@ -93,17 +93,8 @@ def _spread_label(minutes: int) -> str:
     return f"Within {hours} hours" if not rest else f"Within {hours} h {rest} min"
 
 
-def series_modal(
-    cohorts: Sequence[tuple[int, str]], *, start: str, editing: CircleSeriesPublic | None = None
-) -> JSON:
-    """The owner's circle series modal: New (`start` is the first date offered, YYYY-MM-DD)
-    or, with `editing`, Edit, which keeps the series' cohort and first date."""
-    fields = CircleSeriesCreate.model_fields
-    now: dict[str, Any] = {name: field.default for name, field in fields.items()}
-    now["name"] = "Peer circles"
-    if editing is not None:
-        now |= editing.model_dump(include=set(fields))
-    cohort_options = [option(text=name, value=str(cohort_id)) for cohort_id, name in cohorts]
+def _rule_inputs(now: dict[str, Any]) -> list[JSON]:
+    """Name, size, cadence, day, time, clock spread and mixing, filled in from `now`."""
     sizes = [option(text=group_label(n), value=str(n)) for n in range(MIN_GROUP, MAX_GROUP + 1)]
     cadences = [option(text=cadence_label(n), value=str(n))
                 for n in range(MIN_CADENCE_WEEKS, MAX_CADENCE_WEEKS + 1)]
@@ -112,7 +103,7 @@ def series_modal(
     minutes = sorted({hours * 60 for hours in SPREAD_HOURS} | {now["max_utc_spread_minutes"]})
     spreads = {m: option(text=_spread_label(m), value=str(m)) for m in minutes}
     mixing = [option(text=text, value=key, description=why) for key, text, why in MIXING]
-    blocks = [
+    return [
         _input(NAME_BLOCK, "Name", {"type": "plain_text_input", "action_id": "value",
                                     "max_length": 200, "initial_value": now["name"]}),
         _input(SIZE_BLOCK, "Circle size", _select(sizes, sizes[now["group_size"] - MIN_GROUP]),
@@ -132,12 +123,14 @@ def series_modal(
             "type": "checkboxes", "action_id": "value", "options": mixing,
             "initial_options": [o for o in mixing if now[o["value"]]]}, optional=True),
     ]
-    if editing is not None:
-        return {"type": "modal", "callback_id": EDIT_MODAL,
-                "title": plain_text("Edit circle series", limit=24),
-                "submit": plain_text("Save", limit=24), "close": plain_text("Cancel", limit=24),
-                "private_metadata": str(editing.id),
-                "blocks": [*blocks, context(texts=[AFTER_LAST_ROUND])]}
+
+
+def series_modal(cohorts: Sequence[tuple[int, str]], *, start: str) -> JSON:
+    """The owner's New circle series modal, filled in with the API's defaults; `start` is
+    the first date offered (YYYY-MM-DD)."""
+    defaults = {name: field.default for name, field in CircleSeriesCreate.model_fields.items()}
+    rules = _rule_inputs(defaults | {"name": "Peer circles"})
+    cohort_options = [option(text=name, value=str(cohort_id)) for cohort_id, name in cohorts]
     cohort = _select(cohort_options, cohort_options[0] if len(cohort_options) == 1 else None)
     cohort["placeholder"] = plain_text("Choose a cohort", limit=150)
     start_block = _input(START_BLOCK, "First round on or after",
@@ -145,8 +138,18 @@ def series_modal(
     return {"type": "modal", "callback_id": SERIES_MODAL,
             "title": plain_text("New circle series", limit=24),
             "submit": plain_text("Start", limit=24), "close": plain_text("Cancel", limit=24),
-            "blocks": [_input(COHORT_BLOCK, "Cohort", cohort), *blocks[:5], start_block,
-                       *blocks[5:]]}
+            "blocks": [_input(COHORT_BLOCK, "Cohort", cohort), *rules[:5], start_block,
+                       *rules[5:]]}
+
+
+def edit_series_modal(series: CircleSeriesPublic) -> JSON:
+    """The Edit modal: the series' rules as they are; its cohort and first date stay."""
+    rules = _rule_inputs(series.model_dump(include=set(CircleSeriesCreate.model_fields)))
+    return {"type": "modal", "callback_id": EDIT_MODAL,
+            "title": plain_text("Edit circle series", limit=24),
+            "submit": plain_text("Save", limit=24), "close": plain_text("Cancel", limit=24),
+            "private_metadata": str(series.id),
+            "blocks": [*rules, context(texts=[AFTER_LAST_ROUND])]}
 
 
 def _when(item: CircleSeriesPublic, zone: str) -> str:

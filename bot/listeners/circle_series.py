@@ -35,6 +35,7 @@ from bot.blocks.circle_series import (
     TIME_BLOCK,
     WEEKDAY_BLOCK,
     created_notice,
+    edit_series_modal,
     series_modal,
 )
 from bot.context import button_id, member_of, unit_of_work
@@ -146,7 +147,7 @@ async def open_edit_modal(
         require_manager(actor, cohort.id)
         current = series_public(series, cohort, now=utcnow())
     await client.views_open(trigger_id=body["trigger_id"],
-                            view=series_modal([], start="", editing=current))
+                            view=edit_series_modal(current))
 
 
 async def submit_edit(
