@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from bot.blocks import JSON, option, plain_text
+from bot.blocks import JSON, option, plain_text, truncate
+from bot.blocks.text import OPTION_TEXT
 from services.plans.models import GoalPublic, GoalStatus, MilestonePublic, Visibility
 
 COMPETENCIES = (
@@ -18,6 +19,8 @@ COMPETENCIES = (
     "strategic thinking",
     "inclusive leadership",
 )
+# A milestone listed with its goal shows at most this much of the goal's title.
+GOAL_IN_OPTION = 30
 VISIBILITY_OPTIONS = (
     (Visibility.coach.value, "Me and my coach"),
     (Visibility.private.value, "Only me"),
@@ -181,7 +184,6 @@ def progress_modal(
                 block_id="goal", label="Goal", choices=[(str(g.id), g.title[:75]) for g in goals]
             )
         )
-    titles = {g.id: g.title for g in goals}
     open_milestones = [m for m in milestones if m.status != "done"]
     if open_milestones:
         blocks.append(
@@ -190,7 +192,7 @@ def progress_modal(
                 label="Milestone (optional)",
                 optional=True,
                 choices=[
-                    (str(m.id), f"{titles.get(m.goal_id, '')[:30]} › {m.title}"[:75])
+                    (str(m.id), _milestone_label(m, goals, one_goal=goal_id is not None))
                     for m in open_milestones[:100]
                 ],
             )
@@ -233,3 +235,15 @@ def progress_modal(
         blocks=blocks,
         metadata={"goal_id": goal_id},
     )
+
+
+def _milestone_label(
+    milestone: MilestonePublic, goals: Sequence[GoalPublic], *, one_goal: bool
+) -> str:
+    """A milestone as its option reads: its title alone when the modal is for one goal,
+    else after its goal's title, shortened so that both fit Slack's 75 characters."""
+    if one_goal:
+        return milestone.title
+    goal = next((g.title for g in goals if g.id == milestone.goal_id), "")
+    title = truncate(milestone.title, OPTION_TEXT - GOAL_IN_OPTION - len(" › "))
+    return f"{truncate(goal, GOAL_IN_OPTION)} › {title}"

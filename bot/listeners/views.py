@@ -42,6 +42,9 @@ FIELD_BLOCKS = {
     "milestone_id": "milestone",
     "goal_id": "goal",
 }
+OTHER_GOALS_MILESTONE = (
+    "That milestone is part of another goal: choose one of this goal's milestones, or none."
+)
 
 
 class InlineErrors(Exception):
@@ -179,6 +182,8 @@ async def _save_progress(context: AsyncBoltContext, view: dict[str, Any]) -> Non
                     session=session, actor=actor, milestone_id=data.milestone_id
                 )
         except DomainError as exc:
+            if exc.field == "milestone_id":  # the API's message names ids, not titles
+                raise InlineErrors({"milestone": OTHER_GOALS_MILESTONE}) from exc
             raise _domain_errors(exc, "note") from exc
 
 

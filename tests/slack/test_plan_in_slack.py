@@ -151,6 +151,58 @@ async def test_log_progress_and_complete_the_milestone(
     assert (await session.get(Milestone, milestone_id)).status == "done"  # type: ignore[union-attr]
 
 
+def milestone_options(view: dict[str, object]) -> list[str]:
+    block = next(b for b in view["blocks"] if b["block_id"] == "milestone")  # type: ignore[attr-defined,index]
+    return [o["text"]["text"] for o in block["element"]["options"]]
+
+
+async def test_progress_modals_name_milestones_by_goal_only_when_several_goals_are_listed(
+    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession
+) -> None:
+    first = (await session.exec(select(Goal))).one()
+    second = await make_goal(
+        session, enrolled, title="Communicate clearly in a crisis, even when nobody knows yet"
+    )
+    await make_milestone(session, second, title="Write the update template")
+    await session.commit()
+
+    await leader.click("home_log_progress", value=str(first.id))
+    opened = await eventually(lambda: sandbox.calls("views.open"))
+    assert milestone_options(opened[0].args["view"]) == ["Hand off the report"]
+
+    await leader.command("progress")
+    opened = await eventually(lambda: sandbox.calls("views.open")[1:])
+    assert milestone_options(opened[0].args["view"]) == [
+        "Delegate <more> & better › Hand off the report",
+        "Communicate clearly in a cris… › Write the update template",
+    ]
+
+
+async def test_a_milestone_of_another_goal_is_marked_in_words_and_nothing_is_logged(
+    enrolled: Member, leader: SlackUser, session: AsyncSession
+) -> None:
+    first = (await session.exec(select(Goal))).one()
+    second = await make_goal(session, enrolled, title="Speak up")
+    other = await make_milestone(session, second, title="Ask one question")
+    await session.commit()
+    response = await leader.submit(
+        progress_modal(goals=[], milestones=[]),
+        {
+            "goal": selected(str(first.id)),
+            "milestone": selected(str(other.id)),
+            "note": text_input("Asked two"),
+        },
+    )
+    assert response.json() == {
+        "response_action": "errors",
+        "errors": {
+            "milestone": "That milestone is part of another goal: "
+            "choose one of this goal's milestones, or none."
+        },
+    }
+    assert not (await session.exec(select(ProgressUpdate))).all()
+
+
 async def test_mark_done_and_change_visibility_from_home(
     enrolled: Member, leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession
 ) -> None:
