@@ -202,9 +202,10 @@ def _coach(coachees: list[CoacheeSummary], *, drafts_awaiting: int) -> list[JSON
             context(
                 texts=[
                     markup(
-                        ":memo: {n} drafted nudge(s) wait for your review in your messages "
-                        "from Coachbot.",
-                        n=drafts_awaiting,
+                        ":memo: {drafts} for your review in your messages from Coachbot.",
+                        drafts="1 drafted nudge waits"
+                        if drafts_awaiting == 1
+                        else f"{drafts_awaiting} drafted nudges wait",
                     )
                 ]
             )
@@ -220,9 +221,11 @@ def _coach(coachees: list[CoacheeSummary], *, drafts_awaiting: int) -> list[JSON
         blocks.append(
             section(
                 text=markup(
-                    "*{name}* · {goals} shared goal(s) · last update: {last}",
+                    "*{name}* · {goals} · last update: {last}",
                     name=coachee.name,
-                    goals=coachee.shared_goals,
+                    goals="1 shared goal"
+                    if coachee.shared_goals == 1
+                    else f"{coachee.shared_goals} shared goals",
                     last=last,
                 )
             )

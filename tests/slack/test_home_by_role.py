@@ -81,8 +81,8 @@ async def test_a_coach_sees_how_many_drafts_wait_for_review(
     await SlackUser(http, sandbox, COACH).open_home()  # type: ignore[arg-type]
     await eventually(lambda: sandbox.home_view(COACH))
     text = home(sandbox, COACH)
-    assert "Lee Leader" in text
-    assert "2 drafted nudge(s) wait for your review" in text
+    assert "*Lee Leader*" in text and "1 shared goal " in text and "(s)" not in text
+    assert "2 drafted nudges wait for your review" in text
 
 
 async def test_an_owner_sees_program_figures_and_can_start_a_broadcast(
