@@ -153,7 +153,8 @@ def direct_messages(user: SlackUser) -> tuple[list[str], Numbering]:
     messages = user.direct_messages()
     if not messages:
         return ["No direct messages from Coachbot yet."], numbering
-    lines = [f"{len(messages)} direct message(s) from Coachbot, oldest first:"]
+    count = "1 direct message" if len(messages) == 1 else f"{len(messages)} direct messages"
+    lines = [f"{count} from Coachbot, oldest first:"]
     for message in messages:
         surface = Surface(kind="message", channel_id=user.dm_channel, message=message)
         lines += render_message(

@@ -205,7 +205,8 @@ def rounds_table(
     lines: list[str] = []
     for number, result in enumerate(results, start=1):
         if show_groups:
-            lines.append(f"Round {number}: {len(result.circles)} circle(s){_sizes(result)}")
+            circles = "1 circle" if len(result.circles) == 1 else f"{len(result.circles)} circles"
+            lines.append(f"Round {number}: {circles}{_sizes(result)}")
             for index, circle in enumerate(result.circles, start=1):
                 people = ", ".join(names.get(key, key) for key in circle.members)
                 lines.append(f"  {index:>3}. {people}: {circle.explanation}")

@@ -78,7 +78,7 @@ def test_json_adds_unmatched_only_when_someone_is_left_out(tmp_path: Path) -> No
 def test_the_text_table_shows_groups_figures_and_totals(tmp_path: Path) -> None:
     code, out, _ = preview(tmp_path, HEADER + "\n".join(ROWS[:5]) + "\n", as_json=False)
     assert code == EXIT_OK
-    assert "Round 1: 2 circle(s): 1 of 2, 1 of 3\n" in out  # five in pairs: a pair and a trio
+    assert "Round 1: 2 circles: 1 of 2, 1 of 3\n" in out  # five in pairs: a pair and a trio
     assert "none have met before" in out
     table = out.splitlines()[-5:]
     assert table[0].split() == [
@@ -94,7 +94,7 @@ def test_the_text_table_shows_groups_figures_and_totals(tmp_path: Path) -> None:
     assert [line.split()[0] for line in table[1:]] == ["1", "2", "3", "total"]
     assert table[-1].split()[1] == "6"
     code, out, _ = preview(tmp_path, HEADER + "\n".join(ROWS[:4]) + "\n", as_json=False)
-    assert "Round 1: 2 circle(s) of 2\n" in out
+    assert "Round 1: 2 circles of 2\n" in out
 
 
 def test_bad_rows_are_all_reported_with_their_line_numbers(tmp_path: Path) -> None:

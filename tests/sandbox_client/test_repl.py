@@ -159,7 +159,7 @@ async def test_slash_commands_replies_and_direct_messages(demo: DemoSummary, pla
     exported = after(printed, "/coach export")
     assert "━━ Message from Coachbot" in exported
     assert "I sent your data to you in a direct message." in exported
-    assert "1 direct message(s) from Coachbot, oldest first:" in after(printed, "messages")
+    assert "1 direct message from Coachbot, oldest first:" in after(printed, "messages")
     assert "/giphy is not a command of this workspace; Coachbot's is /coach" in printed
 
 
