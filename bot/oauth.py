@@ -19,6 +19,7 @@ from services.platform.models import slack_oauth_states
 SCOPES = (
     "chat:write",
     "commands",
+    "files:write",
     "im:write",
     "im:history",
     "mpim:write",

@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import escape, markup, truncate
@@ -212,34 +213,44 @@ async def _export(
     async with unit_of_work(context) as session:
         actor = await leader_actor(session, context)
         data = await export_member_data(session=session, actor=actor, member_id=member.id or 0)
-    counts = ", ".join(
-        f"{len(rows)} {name.replace('_', ' ')}"
-        for name, rows in data.items()
-        if isinstance(rows, list)
-    )
-    dump = json.dumps(data, indent=1, ensure_ascii=False)
+    today = utcnow().astimezone(ZoneInfo(member.timezone)).date()
     channel = (await client.conversations_open(users=member.slack_user_id))["channel"]["id"]
-    await client.chat_postMessage(
-        channel=channel,
-        text=f"Your Coachbot data: {counts}.",
-        blocks=[
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": escape(
-                        f"Your Coachbot data: {counts}. The full export is below; the API's "
-                        "/members/{id}/export gives the same as a file."
-                    ),
-                },
-            },
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": "```" + truncate(escape(dump), 2990) + "```"},
-            },
-        ],
+    try:
+        await client.files_upload_v2(
+            channel=channel,
+            content=json.dumps(data, indent=1, ensure_ascii=False),
+            filename=f"coachbot-export-{today.isoformat()}.json",
+            title="Your Coachbot data",
+            initial_comment=export_summary(data),
+        )
+    except SlackApiError as exc:
+        if exc.response.get("error") != "missing_scope":
+            raise
+        await respond(text=EXPORT_NEEDS_FILES.format(member_id=member.id))
+        return
+    await respond(text="I sent your data to you in a direct message, as a JSON file.")
+
+
+EXPORT_NEEDS_FILES = (
+    "Coachbot cannot send files in this workspace yet: it needs Slack's `files:write` "
+    "permission, which a workspace admin grants by installing the app again. Until then "
+    "the API's `/api/v1/members/{member_id}/export` gives you the same file."
+)
+
+
+def export_summary(data: dict[str, Any]) -> str:
+    """What an export holds, section by section, for the message that carries the file."""
+    held = [
+        f"{name.replace('_', ' ').replace('checkin', 'check-in')} ({len(rows)})"
+        for name, rows in data.items()
+        if isinstance(rows, list) and rows
+    ]
+    if not held:
+        return "Your Coachbot data: only your profile so far. The file holds all of it."
+    return (
+        f"Your Coachbot data: your profile, {', '.join(held)}. The file holds all of it, "
+        "including the log of who else read your content."
     )
-    await respond(text="I sent your data to you in a direct message.")
 
 
 SUBCOMMANDS: dict[str, Handler] = {

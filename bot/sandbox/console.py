@@ -139,6 +139,7 @@ def render_message(*, message: JSON, where: str, what: str = "message") -> str:
     if message.get("text"):
         lines.append(f"  {readable(str(message['text']))}")
     lines += block_lines(message.get("blocks") or [])
+    lines += [f"  📎 {file_line(file)}" for file in message.get("files") or []]
     metadata = message.get("metadata")
     if isinstance(metadata, Mapping):
         lines.append(f"  (metadata {metadata.get('event_type')}: {metadata.get('event_payload')})")
@@ -157,3 +158,10 @@ def render_view(*, view: JSON, what: str, where: str) -> str:
     if footer:
         lines.append("  " + "  ".join(footer))
     return "\n".join(lines)
+
+
+def file_line(file: JSON) -> str:
+    """A shared file as a person sees it in a message: title, name and size."""
+    size = int(file.get("size") or 0)
+    shown = f"{size} bytes" if size < 1024 else f"{size / 1024:.1f} KB"
+    return f"{file.get('title')} ({file.get('name')}, {shown})"

@@ -14,7 +14,7 @@ from typing import Any, Final, TextIO
 from aiohttp import web
 
 from bot.pacing import Clock
-from bot.sandbox import messages, views
+from bot.sandbox import directory, files, messages, views
 from bot.sandbox.args import Args
 from bot.sandbox.console import render_message, render_view
 from bot.sandbox.errors import SlackError
@@ -28,43 +28,10 @@ DEFAULT_RATE_LIMITS: Final = RateLimits()
 Handler = Callable[[SandboxWorkspace, Args], JSON]
 
 
-def _auth_test(workspace: SandboxWorkspace, args: Args) -> JSON:
-    return {
-        "ok": True,
-        "url": workspace.url,
-        "team": workspace.team_name,
-        "user": "coachbot",
-        "team_id": workspace.team_id,
-        "user_id": workspace.bot_user_id,
-        "bot_id": workspace.bot_id,
-        "is_enterprise_install": False,
-    }
-
-
-def _users_info(workspace: SandboxWorkspace, args: Args) -> JSON:
-    return {"ok": True, "user": workspace.user(str(args.get("user", "")))}
-
-
-def _conversations_open(workspace: SandboxWorkspace, args: Args) -> JSON:
-    if args.get("channel"):
-        conversation = workspace.conversation(str(args["channel"]))
-    else:
-        users = [user.strip() for user in str(args.get("users", "")).split(",") if user.strip()]
-        conversation = workspace.open_conversation(users)
-    channel: JSON = {
-        "id": conversation.id,
-        "is_im": conversation.kind == "im",
-        "is_mpim": conversation.kind == "mpim",
-    }
-    if conversation.kind == "im":
-        channel["user"] = conversation.members[1]
-    return {"ok": True, "channel": channel}
-
-
 METHODS: Final[dict[str, Handler]] = {
-    "auth.test": _auth_test,
-    "users.info": _users_info,
-    "conversations.open": _conversations_open,
+    "auth.test": directory.auth_test,
+    "users.info": directory.users_info,
+    "conversations.open": directory.conversations_open,
     "conversations.history": messages.history,
     "conversations.replies": messages.replies,
     "chat.postMessage": messages.post_message,
@@ -152,6 +119,14 @@ class SlackSandbox:
         self.faults = FaultPlan(seed=seed)
         self.limiter = RateLimiter(rate_limits, clock=clock) if rate_limits else None
         self._wall_clock = wall_clock
+        self.files = files.FileStore()
+        self._methods: dict[str, Handler] = {
+            **METHODS,
+            "files.getUploadURLExternal": lambda _, args: files.get_upload_url(self.files, args),
+            "files.completeUploadExternal": lambda workspace, args: files.complete_upload(
+                workspace, self.files, args
+            ),
+        }
         self._records: list[RecordedCall] = []
         self._runner: web.AppRunner | None = None
 
@@ -162,6 +137,7 @@ class SlackSandbox:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         # A short shutdown timeout: a call held by a latency fault must not hold up stop().
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -169,6 +145,7 @@ class SlackSandbox:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
+        self.files.upload_url = f"http://{self.host}:{self.port}/upload/"
         await web.SockSite(self._runner, sock).start()
 
     async def stop(self) -> None:
@@ -240,6 +217,11 @@ class SlackSandbox:
         """The id of the bot's DM with this person."""
         return self.workspace.open_conversation([user_id]).id
 
+    def file_content(self, file_id: str) -> bytes | None:
+        """The bytes uploaded for a file, or None if none were."""
+        file = self.files.files.get(file_id)
+        return file.content if file else None
+
     def messages(self, channel: str) -> list[JSON]:
         """Messages in a channel (a user id means the DM), thread replies included,
         oldest first, as they stand now (after any chat.update)."""
@@ -291,13 +273,20 @@ class SlackSandbox:
             print(f"[reply to you only] {payload['text']}", file=self.console, flush=True)
         return web.Response(text="ok")
 
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        # Slack answers a good upload with 200 and plain text, an unknown one with 404.
+        content = await request.read()
+        if not self.files.receive(request.match_info["file_id"], content):
+            return web.Response(status=404, text="Not Found")
+        return web.Response(text=f"OK - {len(content)}")
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         try:
             args, token = await _read_args(request)
         except SlackError as error:
             return self._answer(method, {}, error.body())
-        if method not in METHODS:
+        if method not in self._methods:
             return self._answer(method, args, SlackError("unknown_method").body())
         if not token:
             return self._answer(method, args, SlackError("not_authed").body())
@@ -318,7 +307,7 @@ class SlackSandbox:
                 headers={"Retry-After": str(retry_after)},
             )
         try:
-            body = METHODS[method](self.workspace, args)
+            body = self._methods[method](self.workspace, args)
         except SlackError as error:
             return self._answer(method, args, error.body())
         self._show(method, args, body)
@@ -385,6 +374,11 @@ class SlackSandbox:
             where = workspace.conversations[body["channel"]].describe()
             what = "message" if method == "chat.postMessage" else "message updated"
             return render_message(message=body["message"], where=where, what=what)
+        if method == "files.completeUploadExternal" and args.get("channel_id"):
+            conversation = workspace.conversations[str(args["channel_id"])]
+            return render_message(
+                message=conversation.messages[-1], where=conversation.describe(), what="file"
+            )
         if method == "chat.postEphemeral":
             sent = workspace.ephemerals[-1]
             where = (

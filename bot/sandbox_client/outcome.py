@@ -25,6 +25,7 @@ SILENT = frozenset(
         "conversations.open",
         "conversations.history",
         "conversations.replies",
+        "files.getUploadURLExternal",
         "views.open",
         "views.push",
     }
@@ -74,6 +75,19 @@ def _message_lines(call: RecordedCall, user: SlackUser, numbering: Numbering) ->
     )
 
 
+def _upload_lines(call: RecordedCall, user: SlackUser, numbering: Numbering) -> list[str]:
+    channel = str(call.args.get("channel_id") or "")
+    ids = {file["id"] for file in call.response.get("files") or []}
+    if channel != user.dm_channel:
+        return [f"(Coachbot shared {len(ids)} file(s) elsewhere)"] if ids else []
+    for message in user.sandbox.messages(channel):
+        if ids & {file["id"] for file in message.get("files") or []}:
+            surface = Surface(kind="message", channel_id=channel, message=message)
+            title = f"Message from Coachbot · {when(message.get('ts'))}"
+            return render_message(message, numbering, title=title, surface=surface)
+    return []
+
+
 def _call_lines(
     call: RecordedCall, user: SlackUser, numbering: Numbering, ephemerals: Iterator[JSON]
 ) -> list[str]:
@@ -83,6 +97,8 @@ def _call_lines(
         return [f"! Coachbot's {call.method} call failed: {call.error or call.status}"]
     if call.method in ("chat.postMessage", "chat.update"):
         return _message_lines(call, user, numbering)
+    if call.method == "files.completeUploadExternal":
+        return _upload_lines(call, user, numbering)
     if call.method == "chat.postEphemeral":
         sent = next(ephemerals, None)
         if sent is None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot.sandbox.console import readable
+from bot.sandbox.console import file_line, readable
 from bot.sandbox_client.inputs import (
     KIND_NAMES,
     MULTI_CHOICE,
@@ -241,14 +241,15 @@ def render_message(
     title: str,
     surface: Surface,
 ) -> list[str]:
-    """A message: its blocks, or its text when it has none."""
+    """A message: its blocks, or its text when it has none, then any files it shares."""
     blocks = message.get("blocks") or []
     body = (
         block_lines(blocks, numbering, surface)
         if blocks
         else text(message.get("text")).splitlines()
     )
-    return [heading(title), *body]
+    files = [f"📎 {file_line(file)}" for file in message.get("files") or []]
+    return [heading(title), *body, *files]
 
 
 def _field_lines(number: int, ref: FieldRef) -> list[str]:

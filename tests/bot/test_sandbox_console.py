@@ -46,6 +46,19 @@ async def test_a_message_prints_with_its_buttons_and_action_ids(
     assert "Due Friday · Goal: delegate more" in printed
 
 
+async def test_a_shared_file_prints_with_its_comment_name_and_size(
+    console: tuple[SlackSandbox, io.StringIO],
+) -> None:
+    sandbox, stream = console
+    slack = AsyncWebClient(token=sandbox.token, base_url=sandbox.base_url)
+    await slack.files_upload_v2(channel=sandbox.dm_channel(ADA), content="x" * 2048,
+                                filename="export.json", title="Your data",
+                                initial_comment="Here it is.")
+    printed = stream.getvalue()
+    assert f"file → DM with Ada Lovelace ({sandbox.dm_channel(ADA)})" in printed
+    assert "  Here it is.\n  📎 Your data (export.json, 2.0 KB)" in printed
+
+
 async def test_views_and_updates_print_too(console: tuple[SlackSandbox, io.StringIO]) -> None:
     sandbox, stream = console
     slack = AsyncWebClient(token=sandbox.token, base_url=sandbox.base_url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -158,7 +159,9 @@ async def test_slash_commands_replies_and_direct_messages(demo: DemoSummary, pla
     assert "*Who can see what*" in after(printed, "/coach privacy")
     exported = after(printed, "/coach export")
     assert "━━ Message from Coachbot" in exported
-    assert "I sent your data to you in a direct message." in exported
+    assert "Your Coachbot data: your profile, enrollments (1), coach assignments (1)," in exported
+    assert re.search(r"📎 Your Coachbot data \(coachbot-export-[-\d]+\.json, [\d.]+ KB\)", exported)
+    assert "I sent your data to you in a direct message, as a JSON file." in exported
     assert "1 direct message from Coachbot, oldest first:" in after(printed, "messages")
     assert "/giphy is not a command of this workspace; Coachbot's is /coach" in printed
 

@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.sandbox import SlackSandbox
+from bot.sandbox import Fault, SlackSandbox
 from services.people.models import Enrollment, EnrollmentRole, Member
-from services.plans.models import Goal
+from services.plans.models import Goal, Milestone
 from tests.factories.people import enrol, make_cohort, make_workspace
 from tests.slack.conftest import LEADER, TEAM, SlackUser, eventually
 
@@ -101,16 +101,42 @@ async def test_progress_opens_the_modal_and_privacy_explains(
     assert "Only me" in replies(sandbox)[1]
 
 
-async def test_export_sends_the_data_by_dm(
-    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox
+async def test_export_sends_all_the_data_by_dm_as_a_json_file(
+    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession
 ) -> None:
     await leader.command("goal add Coach my successor")
     await eventually(lambda: replies(sandbox))
+    goal = (await session.exec(select(Goal))).one()
+    for n in range(40):  # more than one Slack message could ever hold
+        session.add(Milestone(workspace_id=goal.workspace_id, goal_id=goal.id or 0,
+                              title=f"Step {n:02d} of handing over the weekly report"))
+    await session.commit()
     await leader.command("export")
-    await eventually(lambda: sandbox.messages(LEADER))
-    message = sandbox.messages(LEADER)[0]
-    assert "Coach my successor" in json.dumps(message["blocks"])
-    assert "1 goals" in message["text"]
+    await eventually(lambda: len(replies(sandbox)) == 2)
+    assert replies(sandbox)[1] == "I sent your data to you in a direct message, as a JSON file."
+    [message] = sandbox.messages(LEADER)
+    assert message["text"] == (
+        "Your Coachbot data: your profile, enrollments (1), goals (1), milestones (40). "
+        "The file holds all of it, including the log of who else read your content."
+    )
+    [file] = message["files"]
+    assert file["name"].startswith("coachbot-export-") and file["name"].endswith(".json")
+    exported = json.loads(sandbox.file_content(file["id"]) or b"")
+    assert file["size"] > 3000
+    assert exported["member"]["slack_user_id"] == LEADER
+    assert [g["title"] for g in exported["goals"]] == ["Coach my successor"]
+    assert len(exported["milestones"]) == 40
+
+
+async def test_without_the_files_permission_export_says_how_to_get_the_data(
+    enrolled: Member, leader: SlackUser, sandbox: SlackSandbox
+) -> None:
+    sandbox.faults.script("files.getUploadURLExternal", Fault.slack_error("missing_scope"))
+    await leader.command("export")
+    [reply] = await eventually(lambda: replies(sandbox))
+    assert "`files:write`" in reply
+    assert f"/api/v1/members/{enrolled.id}/export" in reply
+    assert not sandbox.messages(LEADER)
 
 
 async def test_a_coach_sees_their_coachees_on_home(
