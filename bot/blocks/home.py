@@ -16,6 +16,7 @@ from bot.blocks import (
     section,
 )
 from bot.blocks.broadcast import owner_home_blocks
+from bot.blocks.checkin_schedules import owner_schedule_blocks
 from bot.blocks.circle import PREFERENCES as CIRCLE_PREFERENCES
 from bot.blocks.circle_series import owner_series_blocks
 from services.home import CoacheeSummary, CohortSummary, HomeSummary
@@ -62,6 +63,7 @@ def home_view(summary: HomeSummary) -> JSON:
         blocks += _owner(summary.cohorts)
         if summary.owner is not None:
             blocks += owner_home_blocks(summary.owner)
+            blocks += owner_schedule_blocks(summary.owner)
             blocks += owner_series_blocks(summary.owner)
     return {"type": "home", "blocks": _fit(blocks)}
 

@@ -7,6 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.listeners import (
     actions,
     broadcasts,
+    checkin_schedules,
     checkins,
     circle_series,
     circles,
@@ -20,5 +21,5 @@ from bot.listeners import (
 def register(app: AsyncApp) -> None:
     """Register every listener on the app."""
     for module in (events, commands, actions, views, checkins, circles, circle_series, nudges,
-                   broadcasts):
+                   broadcasts, checkin_schedules):
         module.register(app)
