@@ -13,13 +13,17 @@ from typing import Any
 JSON = Mapping[str, Any]
 
 _RULE = "─" * 60
+# Slack shows a date token in each reader's own timezone; its fallback text stands in.
+_DATE = re.compile(r"<!date\^[^<>|]*\|([^<>]*)>")
 _LINK = re.compile(r"<([^<>|]+)\|([^<>]*)>")
 _TOKEN = re.compile(r"<([@#!])([^<>|]+)>")
 _BARE = re.compile(r"<([^<>|]+)>")
 
 
 def readable(text: str) -> str:
-    """mrkdwn as a person reads it: links and mentions spelled out, entities decoded."""
+    """mrkdwn as a person reads it: links and mentions spelled out, dates as their fallback
+    text, entities decoded."""
+    text = _DATE.sub(r"\1", text)
     text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = _TOKEN.sub(lambda m: ("#" if m.group(1) == "#" else "@") + m.group(2), text)
     text = _BARE.sub(r"\1", text)

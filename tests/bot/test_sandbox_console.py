@@ -99,6 +99,8 @@ def test_mrkdwn_reads_as_a_person_would_see_it() -> None:
     assert readable("hi <@U1>, see <https://x.test|your plan> &amp; <!here>") == (
         "hi @U1, see your plan (https://x.test) & @here")
     assert readable("&lt;!channel&gt;") == "<!channel>"
+    assert readable("open until <!date^1796738400^{date_short_pretty} at {time}|"
+                    "2026-12-08 14:00 UTC>") == "open until 2026-12-08 14:00 UTC"
 
 
 def test_unknown_and_rich_text_blocks_still_show_something() -> None:
