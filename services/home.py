@@ -12,8 +12,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.auth.models import Role
 from services.auth.service import actor_for
-from services.checkins.models import Checkin, CheckinStatus
+from services.checkins.service import NextCheckin, next_checkin
 from services.circles.mine import current_circle_for
+from services.db import utcnow
 from services.metrics.home import OwnerHome, owner_home_extras
 from services.nudges.models import Nudge, NudgeStatus
 from services.nudges.reports import drafts_awaiting
@@ -56,7 +57,7 @@ class HomeSummary:
     plan: PlanPublic | None = None
     coachees: list[CoacheeSummary] = field(default_factory=list)
     cohorts: list[CohortSummary] = field(default_factory=list)
-    next_checkin: str | None = None
+    next_checkin: NextCheckin | None = None
     current_circle: str | None = None
     latest_nudge: str | None = None
     drafts_awaiting: int = 0
@@ -86,7 +87,8 @@ async def home_for(*, session: AsyncSession, member: Member) -> HomeSummary:
             member_id=member_id,
         )
         summary.plan = await get_plan(session=session, actor=leader, member_id=member_id)
-        summary.next_checkin = await _open_checkin(session, member_id)
+        summary.next_checkin = await next_checkin(session=session, member_id=member_id,
+                                                  now=utcnow())
         summary.current_circle = await current_circle_for(session=session, member_id=member_id)
         summary.latest_nudge = await _latest_nudge(session, member_id)
     if EnrollmentRole.coach in summary.roles:
@@ -97,22 +99,6 @@ async def home_for(*, session: AsyncSession, member: Member) -> HomeSummary:
         summary.cohorts = [await _cohort_summary(session, cohort_id) for cohort_id in owned]
         summary.owner = await owner_home_extras(session=session, member_id=member_id)
     return summary
-
-
-async def _open_checkin(session: AsyncSession, member_id: int) -> str | None:
-    checkin = (
-        await session.exec(
-            select(Checkin)
-            .where(
-                Checkin.member_id == member_id,
-                col(Checkin.status).in_([CheckinStatus.pending, CheckinStatus.sent]),
-            )
-            .order_by(col(Checkin.due_at).desc())
-        )
-    ).first()
-    if checkin is None:
-        return None
-    return f"{checkin.local_date.isoformat()}, waiting for your answers"
 
 
 async def _latest_nudge(session: AsyncSession, member_id: int) -> str | None:

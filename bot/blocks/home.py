@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from bot.blocks import (
     JSON,
     Markup,
@@ -16,9 +18,11 @@ from bot.blocks import (
     section,
 )
 from bot.blocks.broadcast import owner_home_blocks
+from bot.blocks.checkin import START as CHECKIN_START
 from bot.blocks.checkin_schedules import owner_schedule_blocks
 from bot.blocks.circle import PREFERENCES as CIRCLE_PREFERENCES
 from bot.blocks.circle_series import owner_series_blocks
+from services.checkins.schedule import zone_or_none
 from services.home import CoacheeSummary, CohortSummary, HomeSummary
 from services.people.models import EnrollmentRole
 from services.plans.models import GoalInPlan, MilestonePublic, MilestoneStatus, Visibility
@@ -106,10 +110,7 @@ def _leader(summary: HomeSummary) -> list[JSON]:
     blocks.append(
         context(
             texts=[
-                markup(
-                    ":calendar: Next check-in: {what}",
-                    what=summary.next_checkin or "none scheduled",
-                ),
+                _checkin_line(summary),
                 markup(
                     ":busts_in_silhouette: Circle: {what}",
                     what=summary.current_circle or "none yet",
@@ -118,10 +119,26 @@ def _leader(summary: HomeSummary) -> list[JSON]:
             ]
         )
     )
-    blocks.append(
-        actions(elements=[button(text="Circle preferences", action_id=CIRCLE_PREFERENCES)])
-    )
+    buttons = [button(text="Circle preferences", action_id=CIRCLE_PREFERENCES)]
+    upcoming = summary.next_checkin
+    if upcoming is not None and upcoming.open_now and upcoming.checkin_id is not None:
+        buttons.insert(0, button(text="Answer check-in", action_id=CHECKIN_START,
+                                 value=str(upcoming.checkin_id), style="primary"))
+    blocks.append(actions(elements=buttons))
     return blocks
+
+
+def _checkin_line(summary: HomeSummary) -> Markup:
+    """The leader's check-in waiting for answers, else their next one, on their clock."""
+    upcoming = summary.next_checkin
+    if upcoming is None:
+        return markup(":calendar: Next check-in: none scheduled")
+    local = upcoming.at.astimezone(zone_or_none(summary.member.timezone) or ZoneInfo("UTC"))
+    when = f"{local:%a} {local.day} {local:%b} at {local:%H:%M}"
+    if upcoming.open_now:
+        return markup(":calendar: *{title}* is waiting for your answers, open until {when}",
+                      title=upcoming.title, when=when)
+    return markup(":calendar: Next check-in: *{title}*, {when}", title=upcoming.title, when=when)
 
 
 def _goal(goal: GoalInPlan) -> list[JSON]:

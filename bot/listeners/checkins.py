@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import checkin as blocks
 from bot.context import leader_actor, unit_of_work
+from bot.home import publish_home
 from services.checkins.answers import Answered, InvalidAnswers, checkin_form, submit_answers
 from services.checkins.models import AnswerIn, AnswersSubmit
 from services.checkins.relays import relay_reply
@@ -213,6 +214,9 @@ async def submit(ack: AsyncAck, view: dict[str, Any], client: AsyncWebClient,
     await ack()
     await _mark_done(client, meta, answered, private=data.private,
                      coached=answered.coaches > 0)
+    # The Home tab offers an open check-in; once answered it shows the next one instead.
+    async with unit_of_work(context) as session:
+        await publish_home(context=context, client=client, session=session)
 
 
 async def _mark_done(client: AsyncWebClient, meta: dict[str, Any], answered: Answered, *,

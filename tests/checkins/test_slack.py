@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks import checkin as blocks
 from bot.sandbox import SlackSandbox
+from services.checkins.jobs import checkin_followup_tick
 from services.checkins.models import Checkin, CheckinAnswer, CheckinStatus, ReviewThread
 from services.checkins.relays import RELAY_KIND
 from services.db import utcnow
@@ -182,6 +183,37 @@ def invitation_ts(sandbox: SlackSandbox) -> str:
 
 def invitation_or_done(sandbox: SlackSandbox) -> dict[str, Any]:
     return next(m for m in sandbox.messages(LEADER) if not m.get("thread_ts"))
+
+
+async def test_the_home_tab_offers_the_open_checkin_then_names_the_next_one(
+    world: CoachedLeader, leader: SlackUser, sandbox: SlackSandbox, session: AsyncSession,
+    sessions: Sessions,
+) -> None:
+    await sweep_and_deliver(sessions, sandbox)
+    await checkin_followup_tick(sessions=sessions, now=utcnow())  # notes where the DM is
+    checkin = (await session.exec(select(Checkin))).one()
+    await leader.open_home()
+    home = lambda: json.dumps(sandbox.home_view(LEADER) or {})  # noqa: E731
+    await eventually(lambda: "waiting for your answers" in home())
+    closes = checkin.expires_at.astimezone(ZoneInfo("America/New_York"))
+    assert (f"*Weekly check-in* is waiting for your answers, open until {closes:%a} "
+            f"{closes.day} {closes:%b} at {closes:%H:%M}") in home()
+    answer = next(e for b in sandbox.home_view(LEADER)["blocks"] for e in b.get("elements", [])
+                  if e.get("action_id") == blocks.START)
+    assert answer["value"] == str(checkin.id)
+
+    sandbox.clear_calls()
+    await leader.click(blocks.START, value=str(checkin.id))  # from the Home tab
+    opened = await eventually(lambda: sandbox.calls("views.open"))
+    view = opened[-1].args["view"]
+    assert view["callback_id"] == blocks.MODAL
+    response = await leader.submit(view, modal_values(world))
+    assert response.status_code == 200 and not response.content
+    # Answered from Home: the invitation in the DM is marked done all the same, and the Home
+    # tab is published again with the next check-in instead of the button.
+    await eventually(lambda: [m for m in sandbox.messages(LEADER) if "Done" in m["text"]])
+    await eventually(lambda: "Next check-in: *Weekly check-in*" in home())
+    assert blocks.START not in home()
 
 
 async def test_a_resubmitted_modal_is_stored_once(
