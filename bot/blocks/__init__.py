@@ -45,11 +45,13 @@ __all__ = [
     "divider",
     "escape",
     "header",
+    "input_block",
     "markup",
     "mrkdwn",
     "option",
     "plain_text",
     "section",
+    "static_select",
     "truncate",
     "validate_message",
     "validate_view",
@@ -152,3 +154,25 @@ def option(*, text: str, value: str, description: str | None = None) -> JSON:
         item["description"] = plain_text(description, limit=OPTION_DESCRIPTION)
     return item
 
+
+def input_block(block_id: str, label: str, element: JSON, *, hint: str | None = None,
+                optional: bool = False) -> JSON:
+    """A modal input: a label (and maybe a hint) over one element."""
+    block: JSON = {"type": "input", "block_id": _identifier(block_id, limit=BLOCK_ID,
+                                                             name="block_id"),
+                   "element": element, "label": plain_text(label, limit=2000),
+                   "optional": optional}
+    if hint:
+        block["hint"] = plain_text(hint, limit=2000)
+    return block
+
+
+def static_select(options: list[JSON], initial: JSON | None = None,
+                  placeholder: str | None = None) -> JSON:
+    """A single-choice menu whose answer is read from the action id `value`."""
+    element: JSON = {"type": "static_select", "action_id": "value", "options": options}
+    if initial is not None:
+        element["initial_option"] = initial
+    if placeholder:
+        element["placeholder"] = plain_text(placeholder, limit=150)
+    return element

@@ -8,7 +8,17 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Final
 
-from bot.blocks import JSON, actions, button, context, option, plain_text, section
+from bot.blocks import (
+    JSON,
+    actions,
+    button,
+    context,
+    input_block,
+    option,
+    plain_text,
+    section,
+    static_select,
+)
 from bot.blocks.text import Markup, markup
 from services.checkins.models import SchedulePublic
 from services.metrics.home import LISTED_SCHEDULES, OwnerHome
@@ -51,24 +61,6 @@ DEFAULT_WEEKDAYS: Final = (4,)
 DEFAULT_TIME: Final = "16:00"
 
 
-def _input(block_id: str, label: str, element: JSON, *, hint: str | None = None,
-           optional: bool = False) -> JSON:
-    block: JSON = {"type": "input", "block_id": block_id, "element": element,
-                   "label": plain_text(label, limit=2000), "optional": optional}
-    if hint:
-        block["hint"] = plain_text(hint, limit=2000)
-    return block
-
-
-def _select(options: list[JSON], initial: JSON | None, placeholder: str | None = None) -> JSON:
-    element: JSON = {"type": "static_select", "action_id": "value", "options": options}
-    if initial is not None:
-        element["initial_option"] = initial
-    if placeholder:
-        element["placeholder"] = plain_text(placeholder, limit=150)
-    return element
-
-
 def reminder_label(minutes: int | None) -> str:
     if minutes is None:
         return "No reminder"
@@ -97,25 +89,25 @@ def schedule_modal(
             "title": plain_text("New check-in schedule", limit=24),
             "submit": plain_text("Add", limit=24), "close": plain_text("Cancel", limit=24),
             "blocks": [
-                _input(COHORT_BLOCK, "Cohort", _select(
+                input_block(COHORT_BLOCK, "Cohort", static_select(
                     cohort_options, cohort_options[0] if len(cohort_options) == 1 else None,
                     "Choose a cohort")),
-                _input(NAME_BLOCK, "Name", {"type": "plain_text_input", "action_id": "value",
-                                            "max_length": 200,
-                                            "initial_value": DEFAULT_NAME}),
-                _input(QUESTIONS_BLOCK, "Questions", _select(questions, questions[0])),
-                _input(WEEKDAYS_BLOCK, "On", {
+                input_block(NAME_BLOCK, "Name", {"type": "plain_text_input", "action_id": "value",
+                                                 "max_length": 200,
+                                                 "initial_value": DEFAULT_NAME}),
+                input_block(QUESTIONS_BLOCK, "Questions", static_select(questions, questions[0])),
+                input_block(WEEKDAYS_BLOCK, "On", {
                     "type": "checkboxes", "action_id": "value", "options": days,
                     "initial_options": [days[n] for n in DEFAULT_WEEKDAYS]}),
-                _input(TIME_BLOCK, "At", {"type": "timepicker", "action_id": "value",
-                                          "initial_time": DEFAULT_TIME},
-                       hint="On each leader's own clock, wherever they are."),
-                _input(START_BLOCK, "From", {"type": "datepicker", "action_id": "value",
-                                             "initial_date": start}),
-                _input(END_BLOCK, "Until", {"type": "datepicker", "action_id": "value"},
-                       optional=True, hint="Leave empty to run until you stop it."),
-                _input(REMINDER_BLOCK, "Reminder", _select(reminders, reminders[0]),
-                       hint="One nudge to leaders who have not answered yet."),
+                input_block(TIME_BLOCK, "At", {"type": "timepicker", "action_id": "value",
+                                               "initial_time": DEFAULT_TIME},
+                            hint="On each leader's own clock, wherever they are."),
+                input_block(START_BLOCK, "From", {"type": "datepicker", "action_id": "value",
+                                                  "initial_date": start}),
+                input_block(END_BLOCK, "Until", {"type": "datepicker", "action_id": "value"},
+                            optional=True, hint="Leave empty to run until you stop it."),
+                input_block(REMINDER_BLOCK, "Reminder", static_select(reminders, reminders[0]),
+                            hint="One nudge to leaders who have not answered yet."),
             ]}
 
 

@@ -8,7 +8,17 @@ from collections.abc import Sequence
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from bot.blocks import JSON, actions, button, context, option, plain_text, section
+from bot.blocks import (
+    JSON,
+    actions,
+    button,
+    context,
+    input_block,
+    option,
+    plain_text,
+    section,
+    static_select,
+)
 from bot.blocks.text import Markup, markup
 from services.circles.models import (
     MAX_CADENCE_WEEKS,
@@ -62,22 +72,6 @@ MIXING: Final = (
 )
 
 
-def _input(block_id: str, label: str, element: JSON, *, hint: str | None = None,
-           optional: bool = False) -> JSON:
-    block: JSON = {"type": "input", "block_id": block_id, "element": element,
-                   "label": plain_text(label, limit=2000), "optional": optional}
-    if hint:
-        block["hint"] = plain_text(hint, limit=2000)
-    return block
-
-
-def _select(options: list[JSON], initial: JSON | None) -> JSON:
-    element: JSON = {"type": "static_select", "action_id": "value", "options": options}
-    if initial is not None:
-        element["initial_option"] = initial
-    return element
-
-
 def group_label(size: int) -> str:
     return "Pairs" if size == 2 else f"{size} people"
 
@@ -104,22 +98,24 @@ def _rule_inputs(now: dict[str, Any]) -> list[JSON]:
     spreads = {m: option(text=_spread_label(m), value=str(m)) for m in minutes}
     mixing = [option(text=text, value=key, description=why) for key, text, why in MIXING]
     return [
-        _input(NAME_BLOCK, "Name", {"type": "plain_text_input", "action_id": "value",
-                                    "max_length": 200, "initial_value": now["name"]}),
-        _input(SIZE_BLOCK, "Circle size", _select(sizes, sizes[now["group_size"] - MIN_GROUP]),
-               hint="An odd roster gets a circle one larger or smaller; nobody is left out."),
-        _input(CADENCE_BLOCK, "How often",
-               _select(cadences, cadences[now["cadence_weeks"] - MIN_CADENCE_WEEKS])),
-        _input(WEEKDAY_BLOCK, "On", _select(days, days[now["weekday"]])),
-        _input(TIME_BLOCK, "At", {"type": "timepicker", "action_id": "value",
-                                  "initial_time": f"{now['local_time']:%H:%M}"},
-               hint="In the cohort's timezone: each circle is introduced then."),
-        _input(SPREAD_BLOCK, "Members' clocks",
-               _select(list(spreads.values()), spreads[now["max_utc_spread_minutes"]]),
-               hint="How far apart the timezones in one circle may be, so working hours "
-               "overlap."),
+        input_block(NAME_BLOCK, "Name", {"type": "plain_text_input", "action_id": "value",
+                                         "max_length": 200, "initial_value": now["name"]}),
+        input_block(SIZE_BLOCK, "Circle size",
+                    static_select(sizes, sizes[now["group_size"] - MIN_GROUP]),
+                    hint="An odd roster gets a circle one larger or smaller; nobody is left "
+                    "out."),
+        input_block(CADENCE_BLOCK, "How often",
+                    static_select(cadences, cadences[now["cadence_weeks"] - MIN_CADENCE_WEEKS])),
+        input_block(WEEKDAY_BLOCK, "On", static_select(days, days[now["weekday"]])),
+        input_block(TIME_BLOCK, "At", {"type": "timepicker", "action_id": "value",
+                                       "initial_time": f"{now['local_time']:%H:%M}"},
+                    hint="In the cohort's timezone: each circle is introduced then."),
+        input_block(SPREAD_BLOCK, "Members' clocks",
+                    static_select(list(spreads.values()), spreads[now["max_utc_spread_minutes"]]),
+                    hint="How far apart the timezones in one circle may be, so working hours "
+                    "overlap."),
         # With no box ticked, circles ignore team and level.
-        _input(MIXING_BLOCK, "Mixing", {
+        input_block(MIXING_BLOCK, "Mixing", {
             "type": "checkboxes", "action_id": "value", "options": mixing,
             "initial_options": [o for o in mixing if now[o["value"]]]}, optional=True),
     ]
@@ -131,14 +127,14 @@ def series_modal(cohorts: Sequence[tuple[int, str]], *, start: str) -> JSON:
     defaults = {name: field.default for name, field in CircleSeriesCreate.model_fields.items()}
     rules = _rule_inputs(defaults | {"name": "Peer circles"})
     cohort_options = [option(text=name, value=str(cohort_id)) for cohort_id, name in cohorts]
-    cohort = _select(cohort_options, cohort_options[0] if len(cohort_options) == 1 else None)
-    cohort["placeholder"] = plain_text("Choose a cohort", limit=150)
-    start_block = _input(START_BLOCK, "First round on or after",
-                         {"type": "datepicker", "action_id": "value", "initial_date": start})
+    only = cohort_options[0] if len(cohort_options) == 1 else None
+    cohort = static_select(cohort_options, only, "Choose a cohort")
+    start_block = input_block(START_BLOCK, "First round on or after",
+                              {"type": "datepicker", "action_id": "value", "initial_date": start})
     return {"type": "modal", "callback_id": SERIES_MODAL,
             "title": plain_text("New circle series", limit=24),
             "submit": plain_text("Start", limit=24), "close": plain_text("Cancel", limit=24),
-            "blocks": [_input(COHORT_BLOCK, "Cohort", cohort), *rules[:5], start_block,
+            "blocks": [input_block(COHORT_BLOCK, "Cohort", cohort), *rules[:5], start_block,
                        *rules[5:]]}
 
 
