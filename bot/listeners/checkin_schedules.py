@@ -1,7 +1,7 @@
 """A program owner's check-in schedules from the Home tab: the New check-in schedule button
 opens the modal, whose submission adds the schedule through the same service function as
-the API or marks inline what is wrong (nothing saved); Stop and Restart switch a schedule
-off and on. Ack first."""
+the API or marks inline what is wrong (nothing saved); Edit changes a schedule's rules the
+same way; Stop and Restart switch a schedule off and on. Ack first."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.blocks.checkin_schedules import (
     COHORT_BLOCK,
+    EDIT_MODAL,
+    EDIT_SCHEDULE,
     END_BLOCK,
     FIELD_BLOCKS,
     NAME_BLOCK,
@@ -32,17 +35,25 @@ from bot.blocks.checkin_schedules import (
     TIME_BLOCK,
     WEEKDAYS_BLOCK,
     added_notice,
+    edit_schedule_modal,
     schedule_modal,
 )
 from bot.context import button_id, member_of, unit_of_work
 from bot.home import publish_home
 from bot.listeners.broadcasts import InlineErrors, modal_values, owned_cohorts, owner_actor
+from services.auth.service import Actor
 from services.checkins.models import CheckinKind, ScheduleCreate, SchedulePublic, ScheduleUpdate
-from services.checkins.schedules import create_schedule, to_public, update_schedule
+from services.checkins.schedules import (
+    create_schedule,
+    get_schedule,
+    to_public,
+    update_schedule,
+)
 from services.checkins.templates import list_templates
 from services.db import utcnow
 from services.errors import DomainError
 from services.pagination import MAX_LIMIT
+from services.people.access import require_manager
 from services.people.models import Cohort
 
 REFUSAL = "Check-in schedules are set up by a cohort's program owners."
@@ -60,12 +71,60 @@ async def open_schedule_modal(
     await ack()
     cohorts = await owned_cohorts(context, refusal=REFUSAL)
     async with unit_of_work(context) as session:
-        actor = await owner_actor(session, context)
-        page = await list_templates(session=session, actor=actor, cursor=None, limit=MAX_LIMIT)
-    templates = [(t.id or 0, t.name) for t in page.items]
+        templates = await _templates(session, await owner_actor(session, context))
     tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
     await client.views_open(trigger_id=body["trigger_id"],
                             view=schedule_modal(cohorts, templates, start=tomorrow))
+
+
+async def _templates(session: AsyncSession, actor: Actor) -> list[tuple[int, str]]:
+    page = await list_templates(session=session, actor=actor, cursor=None, limit=MAX_LIMIT)
+    return [(t.id or 0, t.name) for t in page.items]
+
+
+async def open_edit_modal(
+    ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """A schedule's Edit button: the modal with the schedule's rules as they are."""
+    await ack()
+    async with unit_of_work(context) as session:
+        actor = await owner_actor(session, context)
+        schedule = await get_schedule(session=session, actor=actor,
+                                      schedule_id=button_id(action.get("value")))
+        require_manager(actor, schedule.cohort_id)
+        templates = await _templates(session, actor)
+        current = to_public(schedule)
+    await client.views_open(trigger_id=body["trigger_id"],
+                            view=edit_schedule_modal(current, templates))
+
+
+async def submit_edit(
+    ack: AsyncAck, view: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """Save the edited rules (check-ins already sent stay), or show inline what is wrong."""
+    values = modal_values(view)
+    try:
+        if not values.get(WEEKDAYS_BLOCK):
+            raise InlineErrors({WEEKDAYS_BLOCK: "Tick at least one day."})
+        # Emptied inputs clear what they set: the last day, the reminder, a template.
+        edited = _schedule_data(values)
+        del edited["kind"]  # the modal offers only the schedule's own kind
+        changes = {"end_date": None, "reminder_after_minutes": None, "template_id": None,
+                   **edited}
+        async with unit_of_work(context) as session:
+            try:
+                data = ScheduleUpdate.model_validate(changes)
+                await update_schedule(session=session, actor=await owner_actor(session, context),
+                                      schedule_id=button_id(view.get("private_metadata")),
+                                      data=data)
+            except (ValidationError, DomainError) as error:
+                raise _inline(error) from error
+            await publish_home(context=context, client=client, session=session)
+    except InlineErrors as exc:
+        await ack(response_action="errors", errors=exc.errors)
+        return
+    await ack()
 
 
 def _schedule_data(values: dict[str, Any]) -> dict[str, Any]:
@@ -181,8 +240,10 @@ async def restart_schedule(
 
 
 def register(app: AsyncApp) -> None:
-    """Register New check-in schedule and its modal, and Stop and Restart."""
+    """Register New check-in schedule, Edit and their modals, and Stop and Restart."""
     app.action(NEW_SCHEDULE)(open_schedule_modal)
     app.view(SCHEDULE_MODAL)(submit_schedule)
+    app.action(EDIT_SCHEDULE)(open_edit_modal)
+    app.view(EDIT_MODAL)(submit_edit)
     app.action(STOP_SCHEDULE)(stop_schedule)
     app.action(RESTART_SCHEDULE)(restart_schedule)

@@ -224,3 +224,88 @@ async def test_an_owner_stops_and_restarts_a_schedule_from_home(
     await eventually(lambda: "· from " in shown())
     await session.refresh(schedule)
     assert schedule.active
+
+
+async def open_edit(owner: SlackUser, sandbox: SlackSandbox, schedule_id: int) -> dict[str, Any]:
+    sandbox.clear_calls()
+    await owner.click(blocks.EDIT_SCHEDULE, value=str(schedule_id))
+    opened = await eventually(lambda: sandbox.calls("views.open"))
+    view: dict[str, Any] = opened[-1].args["view"]
+    assert view["callback_id"] == blocks.EDIT_MODAL
+    validate_view(view)
+    return view
+
+
+def initial(view: dict[str, Any], block_id: str) -> Any:
+    element = next(b for b in view["blocks"] if b.get("block_id") == block_id)["element"]
+    for key in ("initial_value", "initial_time", "initial_date"):
+        if key in element:
+            return element[key]
+    if "initial_options" in element:
+        return [o["value"] for o in element["initial_options"]]
+    return element.get("initial_option", {}).get("value")
+
+
+async def test_edit_shows_the_rules_as_they_are_and_saves_the_changes(
+    cohort: Cohort, owner: SlackUser, sandbox: SlackSandbox, session: AsyncSession
+) -> None:
+    view = await open_modal(owner, sandbox)
+    await owner.submit(view, answers(cohort))
+    [schedule] = (await session.exec(select(CheckinSchedule))).all()
+    schedule.reminder_after_minutes = 90  # set through the API: not one of the modal's choices
+    session.add(schedule)
+    await session.commit()
+
+    edit = await open_edit(owner, sandbox, schedule.id or 0)
+    assert blocks.COHORT_BLOCK not in json.dumps(edit) and blocks.START_BLOCK not in json.dumps(
+        edit)
+    assert (initial(edit, blocks.NAME_BLOCK), initial(edit, blocks.WEEKDAYS_BLOCK),
+            initial(edit, blocks.TIME_BLOCK), initial(edit, blocks.REMINDER_BLOCK)) == (
+        "Friday look-back", ["0", "4"], "15:30", "90")
+    assert initial(edit, blocks.END_BLOCK) == schedule.end_date.isoformat()  # type: ignore[union-attr]
+    assert blocks.REFLECTION not in json.dumps(edit)  # a schedule keeps its kind
+
+    changed = {
+        blocks.NAME_BLOCK: text_input("Wednesday pulse"),
+        blocks.QUESTIONS_BLOCK: selected(blocks.DEFAULT_QUESTIONS),
+        blocks.WEEKDAYS_BLOCK: checked("2"),
+        blocks.TIME_BLOCK: {"type": "timepicker", "selected_time": "11:00"},
+        blocks.END_BLOCK: date_input(None),
+        blocks.REMINDER_BLOCK: selected(blocks.NO_REMINDER),
+    }
+    response = await owner.submit(edit, changed)
+    assert response.status_code == 200 and not response.content
+    await session.refresh(schedule)
+    assert (schedule.name, schedule.weekdays, schedule.local_time) == (
+        "Wednesday pulse", [2], time(11, 0))
+    assert (schedule.end_date, schedule.reminder_after_minutes) == (None, None)
+    shown = lambda: json.dumps(sandbox.home_view(OWNER) or {})  # noqa: E731
+    await eventually(lambda: "Wednesday pulse" in shown())
+
+    refused = await owner.submit(edit, changed | {blocks.NAME_BLOCK: text_input(" ")})
+    assert "at least 1 character" in refused.json()["errors"][blocks.NAME_BLOCK]
+    refused = await owner.submit(edit, changed | {blocks.WEEKDAYS_BLOCK: checked()})
+    assert refused.json()["errors"] == {blocks.WEEKDAYS_BLOCK: "Tick at least one day."}
+    await session.refresh(schedule)
+    assert schedule.name == "Wednesday pulse"
+
+
+async def test_a_reflection_schedule_is_edited_as_one_and_a_leader_cannot_edit(
+    cohort: Cohort, owner: SlackUser, leader: SlackUser, sandbox: SlackSandbox,
+    session: AsyncSession,
+) -> None:
+    view = await open_modal(owner, sandbox)
+    await owner.submit(view, answers(cohort, {blocks.QUESTIONS_BLOCK: selected(blocks.REFLECTION)}))
+    [schedule] = (await session.exec(select(CheckinSchedule))).all()
+    edit = await open_edit(owner, sandbox, schedule.id or 0)
+    questions = next(b for b in edit["blocks"] if b["block_id"] == blocks.QUESTIONS_BLOCK)
+    assert [o["value"] for o in questions["element"]["options"]] == [blocks.REFLECTION]
+
+    forged = await leader.submit(edit, {blocks.NAME_BLOCK: text_input("Mine now"),
+                                        blocks.QUESTIONS_BLOCK: selected(blocks.REFLECTION),
+                                        blocks.WEEKDAYS_BLOCK: checked("1"),
+                                        blocks.TIME_BLOCK: {"type": "timepicker",
+                                                            "selected_time": "10:00"}})
+    assert forged.json()["response_action"] == "errors"
+    await session.refresh(schedule)
+    assert (schedule.name, schedule.kind) == ("Friday look-back", CheckinKind.reflection)
