@@ -169,8 +169,10 @@ def edit_schedule_modal(schedule: SchedulePublic, templates: Sequence[tuple[int,
 
 
 def _days(weekdays: Sequence[int]) -> str:
-    if list(weekdays) == [0, 1, 2, 3, 4]:
-        return "weekdays"
+    named = {(0, 1, 2, 3, 4, 5, 6): "every day", (0, 1, 2, 3, 4): "weekdays",
+             (5, 6): "weekends"}
+    if tuple(weekdays) in named:
+        return named[tuple(weekdays)]
     names = [f"{DAYS[n]}s" for n in weekdays]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
 

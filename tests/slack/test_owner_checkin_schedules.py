@@ -281,6 +281,10 @@ async def test_edit_shows_the_rules_as_they_are_and_saves_the_changes(
     assert (schedule.end_date, schedule.reminder_after_minutes) == (None, None)
     shown = lambda: json.dumps(sandbox.home_view(OWNER) or {})  # noqa: E731
     await eventually(lambda: "Wednesday pulse" in shown())
+    every = await owner.submit(edit, changed | {
+        blocks.WEEKDAYS_BLOCK: checked(*"0123456")})
+    assert every.status_code == 200
+    await eventually(lambda: "the weekly questions, every day at 11:00" in shown())
 
     refused = await owner.submit(edit, changed | {blocks.NAME_BLOCK: text_input(" ")})
     assert "at least 1 character" in refused.json()["errors"][blocks.NAME_BLOCK]
