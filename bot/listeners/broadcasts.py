@@ -35,6 +35,7 @@ from bot.blocks.broadcast import (
     sent_notice,
 )
 from bot.context import button_id, leader_actor, member_of, unit_of_work
+from bot.listeners.modals import InlineErrors, inline_errors, modal_values
 from services.auth.models import Role
 from services.auth.service import Actor, actor_for
 from services.broadcasts import service
@@ -47,14 +48,6 @@ from services.people.models import Cohort
 
 FIELD_BLOCKS = {"cohort_id": COHORT_BLOCK, "audience": AUDIENCE_BLOCK, "text": TEXT_BLOCK,
                 "question": QUESTION_BLOCK, "send_at": DATE_BLOCK}
-
-
-class InlineErrors(Exception):
-    """Errors to show next to the modal's inputs."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(errors)
-        self.errors = errors
 
 
 async def owner_actor(session: AsyncSession, context: AsyncBoltContext) -> Actor:
@@ -100,24 +93,6 @@ async def _open_compose(context: AsyncBoltContext, client: AsyncWebClient, trigg
     await client.views_open(trigger_id=trigger, view=compose_modal(cohorts))
 
 
-def modal_values(view: dict[str, Any]) -> dict[str, Any]:
-    """Each input's value by block id (None when left empty; ticked boxes as a list)."""
-    values: dict[str, Any] = {}
-    for block_id, actions in view.get("state", {}).get("values", {}).items():
-        state = actions.get("value", {})
-        if "selected_options" in state:
-            values[block_id] = [o.get("value") for o in state.get("selected_options") or []]
-        elif "selected_option" in state:
-            values[block_id] = (state.get("selected_option") or {}).get("value")
-        elif "selected_date" in state:
-            values[block_id] = state.get("selected_date")
-        elif "selected_time" in state:
-            values[block_id] = state.get("selected_time")
-        else:
-            values[block_id] = state.get("value")
-    return values
-
-
 def _send_at(day: str | None, at: str | None, zone_name: str) -> datetime | None:
     if not day and not at:
         return None
@@ -127,14 +102,6 @@ def _send_at(day: str | None, at: str | None, zone_name: str) -> datetime | None
         raise InlineErrors({TIME_BLOCK: "Pick a time too, or clear the day to send now."})
     return datetime.combine(date.fromisoformat(day), time.fromisoformat(at),
                             tzinfo=zone_of(zone_name))
-
-
-def _inline(error: ValidationError) -> InlineErrors:
-    errors: dict[str, str] = {}
-    for problem in error.errors():
-        field = str(problem["loc"][0]) if problem["loc"] else "text"
-        errors.setdefault(FIELD_BLOCKS.get(field, TEXT_BLOCK), problem["msg"])
-    return InlineErrors(errors)
 
 
 async def _compose(context: AsyncBoltContext, view: dict[str, Any]) -> Broadcast:
@@ -153,11 +120,8 @@ async def _compose(context: AsyncBoltContext, view: dict[str, Any]) -> Broadcast
             # Fanned out after the ack: a large cohort must not hold Slack's three seconds.
             return await service.create_broadcast(session=session, actor=actor, data=data,
                                                   now=utcnow(), fan_out=False)
-        except ValidationError as error:
-            raise _inline(error) from error
-        except DomainError as error:
-            raise InlineErrors({FIELD_BLOCKS.get(error.field or "", TEXT_BLOCK):
-                                error.detail}) from error
+        except (ValidationError, DomainError) as error:
+            raise inline_errors(error, FIELD_BLOCKS, default=TEXT_BLOCK) from error
 
 
 async def submit_compose(

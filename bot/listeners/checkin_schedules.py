@@ -40,7 +40,8 @@ from bot.blocks.checkin_schedules import (
 )
 from bot.context import button_id, member_of, unit_of_work
 from bot.home import publish_home
-from bot.listeners.broadcasts import InlineErrors, modal_values, owned_cohorts, owner_actor
+from bot.listeners.broadcasts import owned_cohorts, owner_actor
+from bot.listeners.modals import InlineErrors, inline_errors, modal_values
 from services.auth.service import Actor
 from services.checkins.models import CheckinKind, ScheduleCreate, SchedulePublic, ScheduleUpdate
 from services.checkins.schedules import (
@@ -155,14 +156,8 @@ def _inline(error: ValidationError | DomainError) -> InlineErrors:
     """Validation and domain errors as errors next to the modal's inputs."""
     if isinstance(error, DomainError) and error.field == "template_id":
         return InlineErrors({QUESTIONS_BLOCK: OTHER_COHORTS_TEMPLATE})
-    if isinstance(error, DomainError):
-        return InlineErrors({FIELD_BLOCKS.get(error.field or "", COHORT_BLOCK): error.detail})
-    errors: dict[str, str] = {}
-    for problem in error.errors():
-        field = str(problem["loc"][0]) if problem["loc"] else "name"
-        message = str(problem["msg"]).removeprefix("Value error, ")
-        errors.setdefault(FIELD_BLOCKS.get(field, NAME_BLOCK), message)
-    return InlineErrors(errors)
+    default = COHORT_BLOCK if isinstance(error, DomainError) else NAME_BLOCK
+    return inline_errors(error, FIELD_BLOCKS, default=default)
 
 
 async def _create(

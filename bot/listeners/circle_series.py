@@ -40,7 +40,8 @@ from bot.blocks.circle_series import (
 )
 from bot.context import button_id, member_of, unit_of_work
 from bot.home import publish_home
-from bot.listeners.broadcasts import InlineErrors, modal_values, owned_cohorts, owner_actor
+from bot.listeners.broadcasts import owned_cohorts, owner_actor
+from bot.listeners.modals import InlineErrors, inline_errors, modal_values
 from services.circles.models import CircleSeriesCreate, CircleSeriesPublic, CircleSeriesUpdate
 from services.circles.service import create_series, get_series, series_public, update_series
 from services.db import utcnow
@@ -88,15 +89,9 @@ def _marked_inline(default_block: str) -> Iterator[None]:
     try:
         yield
     except ValidationError as error:
-        errors: dict[str, str] = {}
-        for problem in error.errors():
-            field = str(problem["loc"][0]) if problem["loc"] else "name"
-            message = str(problem["msg"]).removeprefix("Value error, ")
-            errors.setdefault(FIELD_BLOCKS.get(field, NAME_BLOCK), message)
-        raise InlineErrors(errors) from error
+        raise inline_errors(error, FIELD_BLOCKS, default=NAME_BLOCK) from error
     except DomainError as error:
-        block = FIELD_BLOCKS.get(error.field or "", default_block)
-        raise InlineErrors({block: error.detail}) from error
+        raise inline_errors(error, FIELD_BLOCKS, default=default_block) from error
 
 
 async def _create(

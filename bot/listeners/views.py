@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import leader_actor, member_of, unit_of_work
 from bot.home import publish_home
+from bot.listeners.modals import InlineErrors, inline_errors, modal_values
 from services.db import utcnow
 from services.errors import DomainError
 from services.plans.milestones import add_milestone, complete_milestone, update_milestone
@@ -47,41 +48,12 @@ OTHER_GOALS_MILESTONE = (
 )
 
 
-class InlineErrors(Exception):
-    """Errors to show next to the modal's inputs."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-
-
-def submitted(view: dict[str, Any]) -> dict[str, Any]:
-    """The modal's input values by block id (None when left empty)."""
-    values: dict[str, Any] = {}
-    for block_id, actions in view.get("state", {}).get("values", {}).items():
-        state = actions.get("value", {})
-        kind = state.get("type")
-        if kind == "static_select":
-            values[block_id] = (state.get("selected_option") or {}).get("value")
-        elif kind == "datepicker":
-            values[block_id] = state.get("selected_date")
-        elif kind == "checkboxes":
-            values[block_id] = [o["value"] for o in state.get("selected_options") or []]
-        else:
-            values[block_id] = state.get("value")
-    return values
-
-
 def _validation_errors(exc: ValidationError) -> InlineErrors:
-    errors: dict[str, str] = {}
-    for error in exc.errors():
-        field = str(error["loc"][0]) if error["loc"] else "title"
-        errors.setdefault(FIELD_BLOCKS.get(field, "title"), error["msg"])
-    return InlineErrors(errors)
+    return inline_errors(exc, FIELD_BLOCKS, default="title")
 
 
 def _domain_errors(exc: DomainError, fallback: str) -> InlineErrors:
-    return InlineErrors({FIELD_BLOCKS.get(exc.field or "", fallback): exc.detail})
+    return inline_errors(exc, FIELD_BLOCKS, default=fallback)
 
 
 def _present(values: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +61,7 @@ def _present(values: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _save_goal(context: AsyncBoltContext, view: dict[str, Any]) -> None:
-    values = submitted(view)
+    values = modal_values(view)
     goal_id = json.loads(view.get("private_metadata") or "{}").get("goal_id")
     member = member_of(context)
     try:
@@ -116,7 +88,7 @@ async def _save_goal(context: AsyncBoltContext, view: dict[str, Any]) -> None:
 
 
 async def _save_milestone(context: AsyncBoltContext, view: dict[str, Any]) -> None:
-    values = submitted(view)
+    values = modal_values(view)
     meta = json.loads(view.get("private_metadata") or "{}")
     member = member_of(context)
     today = utcnow().astimezone(ZoneInfo(member.timezone)).date()
@@ -147,7 +119,7 @@ async def _save_milestone(context: AsyncBoltContext, view: dict[str, Any]) -> No
 
 
 async def _save_progress(context: AsyncBoltContext, view: dict[str, Any]) -> None:
-    values = submitted(view)
+    values = modal_values(view)
     meta = json.loads(view.get("private_metadata") or "{}")
     goal_id = meta.get("goal_id") or values.get("goal")
     if not goal_id:

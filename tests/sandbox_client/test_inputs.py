@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.blocks.plan_modals import goal_modal, milestone_modal, progress_modal
-from bot.listeners.views import submitted
+from bot.listeners.modals import modal_values
 from bot.sandbox_client import payloads
 from bot.sandbox_client.inputs import BadInput, ModalForm, parse_date, pick_option, pick_options
 from bot.sandbox_client.render import Control, Numbering, render_home
@@ -55,7 +55,7 @@ def test_a_filled_goal_modal_reads_back_through_coachbots_parser() -> None:
         "text": {"type": "plain_text", "text": "Only me", "emoji": True},
         "value": "private",
     }
-    assert submitted(view) == {
+    assert modal_values(view) == {
         "title": "Listen first",
         "why": "Two lines\nof why",
         "competency": "delegation",
@@ -75,7 +75,7 @@ def test_an_untouched_modal_sends_its_initial_values_and_empty_inputs_as_null() 
         updated_at=NOW,
     )
     form = opened(goal_modal(goal))
-    assert submitted(form.submitted_view()) == {
+    assert modal_values(form.submitted_view()) == {
         "title": "Delegate",
         "why": None,
         "competency": "resilience",
@@ -108,14 +108,14 @@ def test_dates_and_checkboxes_have_slacks_shapes() -> None:
         "value": {"type": "checkboxes", "selected_options": []}
     }
     form.fill(form.fields[1], "1")
-    assert submitted(form.submitted_view())["milestone_done"] == ["done"]
+    assert modal_values(form.submitted_view())["milestone_done"] == ["done"]
 
 
 def test_an_update_keeps_what_was_typed_where_the_input_survives() -> None:
     form = opened(goal_modal())
     form.fill(form.fields[0], "Kept")
     updated = form.replaced_by({**form.view, "hash": "2.b"})
-    assert submitted(updated.submitted_view())["title"] == "Kept"
+    assert modal_values(updated.submitted_view())["title"] == "Kept"
 
 
 @pytest.mark.parametrize(
