@@ -14,17 +14,21 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.main import create_app
 from bot.sandbox import SlackSandbox
 from bot.slack_signing import sign_request
 from services.config import Settings
+from services.people.models import Cohort, EnrollmentRole, Member
+from tests.factories.people import enrol, make_cohort, make_workspace
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM = "T0TEST0001"
 LEADER = "U0LEADER01"
 COACH = "U0COACH001"
 STRANGER = "U0STRANGE1"
+OWNER = COACH  # where a test needs a program owner, the stand-in's second user plays one
 
 _triggers = itertools.count(1)
 
@@ -231,3 +235,25 @@ def leader(http: httpx.AsyncClient, sandbox: SlackSandbox) -> SlackUser:
 @pytest.fixture
 def stranger(http: httpx.AsyncClient, sandbox: SlackSandbox) -> SlackUser:
     return SlackUser(http, sandbox, STRANGER)
+
+
+@pytest.fixture
+def owner(http: httpx.AsyncClient, sandbox: SlackSandbox) -> SlackUser:
+    return SlackUser(http, sandbox, OWNER)
+
+
+async def owned_cohort(session: AsyncSession, *, timezone: str) -> Cohort:
+    """"Spring Leaders", owned by Olivia Owner (OWNER) and led by Lee Leader (LEADER), all in
+    one timezone."""
+    workspace = await make_workspace(session, team_id=TEAM)
+    cohort = await make_cohort(session, workspace, timezone=timezone)
+    cohort.name = "Spring Leaders"
+    for user_id, name, role in ((OWNER, "Olivia Owner", EnrollmentRole.owner),
+                                (LEADER, "Lee Leader", EnrollmentRole.leader)):
+        member = Member(workspace_id=workspace.id or 0, slack_user_id=user_id, name=name,
+                        timezone=timezone)
+        session.add(member)
+        await session.flush()
+        await enrol(session, cohort, member, role)
+    await session.commit()
+    return cohort

@@ -17,41 +17,23 @@ from bot.blocks import validate_view
 from bot.sandbox import SlackSandbox
 from services.checkins.models import CheckinKind, CheckinSchedule, CheckinTemplate
 from services.db import utcnow
-from services.people.models import Cohort, EnrollmentRole, Member, Workspace
-from tests.factories.people import enrol, make_cohort, make_workspace
+from services.people.models import Cohort, Workspace
+from tests.factories.people import make_cohort
 from tests.slack.conftest import (
-    COACH,
     LEADER,
-    TEAM,
+    OWNER,
     SlackUser,
     date_input,
     eventually,
+    owned_cohort,
     selected,
     text_input,
 )
 
-OWNER = COACH  # the stand-in's second user plays the program owner here
-
 
 @pytest.fixture
 async def cohort(session: AsyncSession) -> Cohort:
-    workspace = await make_workspace(session, team_id=TEAM)
-    cohort = await make_cohort(session, workspace, timezone="Europe/Berlin")
-    cohort.name = "Spring Leaders"
-    for user_id, name, role in ((OWNER, "Olivia Owner", EnrollmentRole.owner),
-                                (LEADER, "Lee Leader", EnrollmentRole.leader)):
-        member = Member(workspace_id=workspace.id or 0, slack_user_id=user_id, name=name,
-                        timezone="Europe/Berlin")
-        session.add(member)
-        await session.flush()
-        await enrol(session, cohort, member, role)
-    await session.commit()
-    return cohort
-
-
-@pytest.fixture
-def owner(http: Any, sandbox: SlackSandbox) -> SlackUser:
-    return SlackUser(http, sandbox, OWNER)
+    return await owned_cohort(session, timezone="Europe/Berlin")
 
 
 def checked(*values: str) -> dict[str, Any]:

@@ -17,41 +17,22 @@ from bot.blocks import validate_view
 from bot.sandbox import SlackSandbox
 from services.circles.models import CircleSeries, CircleSeriesCreate
 from services.db import utcnow
-from services.people.models import Cohort, EnrollmentRole, Member
-from tests.factories.people import enrol, make_cohort, make_workspace
+from services.people.models import Cohort
 from tests.slack.conftest import (
-    COACH,
     LEADER,
-    TEAM,
+    OWNER,
     SlackUser,
     date_input,
     eventually,
+    owned_cohort,
     selected,
     text_input,
 )
 
-OWNER = COACH  # the stand-in's second user plays the program owner here
-
 
 @pytest.fixture
 async def cohort(session: AsyncSession) -> Cohort:
-    workspace = await make_workspace(session, team_id=TEAM)
-    cohort = await make_cohort(session, workspace, timezone="America/Chicago")
-    cohort.name = "Spring Leaders"
-    for user_id, name, role in ((OWNER, "Olivia Owner", EnrollmentRole.owner),
-                                (LEADER, "Lee Leader", EnrollmentRole.leader)):
-        member = Member(workspace_id=workspace.id or 0, slack_user_id=user_id, name=name,
-                        timezone="America/Chicago")
-        session.add(member)
-        await session.flush()
-        await enrol(session, cohort, member, role)
-    await session.commit()
-    return cohort
-
-
-@pytest.fixture
-def owner(http: Any, sandbox: SlackSandbox) -> SlackUser:
-    return SlackUser(http, sandbox, OWNER)
+    return await owned_cohort(session, timezone="America/Chicago")
 
 
 def answers(cohort: Cohort, changes: dict[str, Any] | None = None) -> dict[str, Any]:
