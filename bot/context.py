@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -161,6 +162,13 @@ def member_of(context: AsyncBoltContext) -> Member:
     """The member behind this request (resolved by the admission middleware)."""
     member: Member = context["member"]
     return member
+
+
+async def tell_requester(context: AsyncBoltContext, client: AsyncWebClient, text: str) -> None:
+    """A message to the requesting member in their DM with Coachbot."""
+    member = member_of(context)
+    channel = (await client.conversations_open(users=member.slack_user_id))["channel"]["id"]
+    await client.chat_postMessage(channel=channel, text=text)
 
 
 async def leader_actor(session: AsyncSession, context: AsyncBoltContext) -> Actor:

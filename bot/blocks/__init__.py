@@ -36,11 +36,13 @@ from bot.blocks.validate import InvalidBlockKit, Problem, validate_message, vali
 
 __all__ = [
     "JSON",
+    "WEEKDAY_NAMES",
     "InvalidBlockKit",
     "Markup",
     "Problem",
     "actions",
     "button",
+    "confirm_dialog",
     "context",
     "divider",
     "escape",
@@ -57,6 +59,9 @@ __all__ = [
     "validate_view",
 ]
 
+# Monday first, as Python's date.weekday() numbers the days.
+WEEKDAY_NAMES: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+                        "Sunday")
 SECTION_FIELDS: Final = 10
 CONTEXT_ELEMENTS: Final = 10
 ACTIONS_ELEMENTS: Final = 25
@@ -176,3 +181,14 @@ def static_select(options: list[JSON], initial: JSON | None = None,
     if placeholder:
         element["placeholder"] = plain_text(placeholder, limit=150)
     return element
+
+
+def confirm_dialog(*, title: str, text: str, confirm: str, deny: str = "Keep it") -> JSON:
+    """The dialog Slack shows before a destructive button acts (its confirm is red)."""
+    return {
+        "title": plain_text(title, limit=100),
+        "text": plain_text(text, limit=300),
+        "confirm": plain_text(confirm, limit=30),
+        "deny": plain_text(deny, limit=30),
+        "style": "danger",
+    }

@@ -12,8 +12,10 @@ from typing import Final
 
 from bot.blocks import (
     JSON,
+    WEEKDAY_NAMES,
     actions,
     button,
+    confirm_dialog,
     context,
     input_block,
     option,
@@ -22,7 +24,7 @@ from bot.blocks import (
     static_select,
 )
 from bot.blocks.text import Markup, markup
-from services.checkins.models import SchedulePublic
+from services.checkins.models import CheckinKind, SchedulePublic
 from services.metrics.home import LISTED_SCHEDULES, OwnerHome
 
 NEW_SCHEDULE: Final = "checkin_schedule_new"
@@ -51,12 +53,11 @@ FIELD_BLOCKS: Final = {
     "end_date": END_BLOCK,
     "reminder_after_minutes": REMINDER_BLOCK,
 }
-DAYS: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # The questions a schedule asks: the default weekly check-in, one reflection prompt from the
 # library per leader, or a template ("template:<id>").
 DEFAULT_QUESTIONS: Final = "default"
-REFLECTION: Final = "reflection"
-CHECKIN: Final = "checkin"
+REFLECTION: Final = CheckinKind.reflection.value
+CHECKIN: Final = CheckinKind.checkin.value
 BOTH_KINDS: Final = frozenset({CHECKIN, REFLECTION})
 TEMPLATE_PREFIX: Final = "template:"
 REMINDER_HOURS: Final = (2, 4, 8)
@@ -112,7 +113,7 @@ def _rule_inputs(
     questions = ([fixed[0]] if CHECKIN in kinds else []) + (
         [reflection] if REFLECTION in kinds else []) + (fixed[1:] if CHECKIN in kinds else [])
     asked = next((o for o in questions if o["value"] == now.questions), questions[0])
-    days = [option(text=day, value=str(number)) for number, day in enumerate(DAYS)]
+    days = [option(text=day, value=str(number)) for number, day in enumerate(WEEKDAY_NAMES)]
     # A reminder set through the API to another delay is offered as it is.
     delays = {hours * 60 for hours in REMINDER_HOURS} | {now.reminder_minutes or 2 * 60}
     reminders = {None: option(text=reminder_label(None), value=NO_REMINDER)} | {
@@ -173,7 +174,7 @@ def _days(weekdays: Sequence[int]) -> str:
              (5, 6): "weekends"}
     if tuple(weekdays) in named:
         return named[tuple(weekdays)]
-    names = [f"{DAYS[n]}s" for n in weekdays]
+    names = [f"{WEEKDAY_NAMES[n]}s" for n in weekdays]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
@@ -198,14 +199,9 @@ def schedule_line(item: SchedulePublic, *, cohort: str, template: str | None,
 
 
 def _stop_confirm(name: str) -> JSON:
-    return {
-        "title": plain_text("Stop this schedule?", limit=100),
-        "text": plain_text(f"{name}: no new check-ins are sent. Answers already given stay, "
-                           "and check-ins already sent can still be answered.", limit=300),
-        "confirm": plain_text("Stop", limit=30),
-        "deny": plain_text("Keep it", limit=30),
-        "style": "danger",
-    }
+    return confirm_dialog(title="Stop this schedule?", confirm="Stop",
+                          text=f"{name}: no new check-ins are sent. Answers already given "
+                          "stay, and check-ins already sent can still be answered.")
 
 
 def owner_schedule_blocks(home: OwnerHome) -> list[JSON]:

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 from bot.blocks import (
     JSON,
+    WEEKDAY_NAMES,
     actions,
     button,
+    confirm_dialog,
     context,
     input_block,
     option,
@@ -60,7 +62,6 @@ FIELD_BLOCKS: Final = {
     "mix_level": MIXING_BLOCK,
     "affinity": MIXING_BLOCK,
 }
-WEEKDAYS: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SPREAD_HOURS: Final = (2, 4, 6, 8, 12, 24)
 AFTER_LAST_ROUND: Final = (
     "Rounds already formed stay as they were; a new day or cadence starts after the last one."
@@ -92,7 +93,7 @@ def _rule_inputs(now: dict[str, Any]) -> list[JSON]:
     sizes = [option(text=group_label(n), value=str(n)) for n in range(MIN_GROUP, MAX_GROUP + 1)]
     cadences = [option(text=cadence_label(n), value=str(n))
                 for n in range(MIN_CADENCE_WEEKS, MAX_CADENCE_WEEKS + 1)]
-    days = [option(text=day, value=str(number)) for number, day in enumerate(WEEKDAYS)]
+    days = [option(text=day, value=str(number)) for number, day in enumerate(WEEKDAY_NAMES)]
     # Minutes, so a spread set through the API to something else is offered as it is.
     minutes = sorted({hours * 60 for hours in SPREAD_HOURS} | {now["max_utc_spread_minutes"]})
     spreads = {m: option(text=_spread_label(m), value=str(m)) for m in minutes}
@@ -170,7 +171,7 @@ def series_line(
 ) -> Markup:
     """One series as the owner's Home tab lists it, with its latest round's attendance
     where the cohort's anonymity minimum lets owners see it."""
-    day = WEEKDAYS[item.weekday]
+    day = WEEKDAY_NAMES[item.weekday]
     return markup("• *{name}* · {cohort} · {size}, {cadence} on {day}s at {at} · {when}{seen}",
                   name=item.name, cohort=cohort, size=group_label(item.group_size).lower(),
                   cadence=cadence_label(item.cadence_weeks).lower(), day=day,
@@ -179,14 +180,9 @@ def series_line(
 
 
 def _stop_confirm(name: str) -> JSON:
-    return {
-        "title": plain_text("Stop this series?", limit=100),
-        "text": plain_text(f"{name}: no new rounds form and no more follow-ups are asked. "
-                           "Circles already formed keep their group DMs.", limit=300),
-        "confirm": plain_text("Stop", limit=30),
-        "deny": plain_text("Keep it", limit=30),
-        "style": "danger",
-    }
+    return confirm_dialog(title="Stop this series?", confirm="Stop",
+                          text=f"{name}: no new rounds form and no more follow-ups are asked. "
+                          "Circles already formed keep their group DMs.")
 
 
 def _series_blocks(item: CircleSeriesPublic, home: OwnerHome) -> list[JSON]:

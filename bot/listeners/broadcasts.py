@@ -34,7 +34,7 @@ from bot.blocks.broadcast import (
     message_blocks,
     sent_notice,
 )
-from bot.context import button_id, leader_actor, member_of, unit_of_work
+from bot.context import button_id, leader_actor, member_of, tell_requester, unit_of_work
 from bot.listeners.modals import InlineErrors, inline_errors, modal_values
 from services.auth.models import Role
 from services.auth.service import Actor, actor_for
@@ -142,9 +142,7 @@ async def submit_compose(
     zone = zone_of(cohort.timezone if cohort else None)
     later = (broadcast.send_at.astimezone(zone).strftime("%Y-%m-%d %H:%M ") + str(zone)
              if broadcast.send_at > now else None)
-    member = member_of(context)
-    channel = (await client.conversations_open(users=member.slack_user_id))["channel"]["id"]
-    await client.chat_postMessage(channel=channel, text=sent_notice(
+    await tell_requester(context, client, sent_notice(
         cohort_name=cohort.name if cohort else "the cohort", recipients=broadcast.recipients,
         scheduled_for=later))
 

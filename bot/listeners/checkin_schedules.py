@@ -38,7 +38,7 @@ from bot.blocks.checkin_schedules import (
     edit_schedule_modal,
     schedule_modal,
 )
-from bot.context import button_id, member_of, unit_of_work
+from bot.context import button_id, tell_requester, unit_of_work
 from bot.home import publish_home
 from bot.listeners.broadcasts import owned_cohorts, owner_actor
 from bot.listeners.modals import InlineErrors, inline_errors, modal_values
@@ -201,10 +201,7 @@ async def submit_schedule(
         await ack(response_action="errors", errors=exc.errors)
         return
     await ack()
-    member = member_of(context)
-    channel = (await client.conversations_open(users=member.slack_user_id))["channel"]["id"]
-    notice = added_notice(schedule, cohort=cohort)
-    await client.chat_postMessage(channel=channel, text=str(notice))
+    await tell_requester(context, client, str(added_notice(schedule, cohort=cohort)))
 
 
 async def _set_active(

@@ -38,7 +38,7 @@ from bot.blocks.circle_series import (
     edit_series_modal,
     series_modal,
 )
-from bot.context import button_id, member_of, unit_of_work
+from bot.context import button_id, tell_requester, unit_of_work
 from bot.home import publish_home
 from bot.listeners.broadcasts import owned_cohorts, owner_actor
 from bot.listeners.modals import InlineErrors, inline_errors, modal_values
@@ -123,10 +123,8 @@ async def submit_series(
         await ack(response_action="errors", errors=exc.errors)
         return
     await ack()
-    member = member_of(context)
-    channel = (await client.conversations_open(users=member.slack_user_id))["channel"]["id"]
     notice = created_notice(series, cohort=cohort.name, zone=cohort.timezone)
-    await client.chat_postMessage(channel=channel, text=str(notice))
+    await tell_requester(context, client, str(notice))
 
 
 async def open_edit_modal(
