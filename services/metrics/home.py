@@ -96,8 +96,10 @@ async def owner_home_extras(
         home.checkin_schedules += page.items
     # Running schedules first, then stopped ones (which the owner may restart), newest first.
     home.checkin_schedules.sort(key=lambda item: (not item.active, -(item.id or 0)))
-    templates = await list_templates(session=session, actor=actor, cursor=None, limit=MAX_LIMIT)
-    home.template_names = {t.id or 0: t.name for t in templates.items}
+    if any(item.template_id for item in home.checkin_schedules):
+        templates = await list_templates(session=session, actor=actor, cursor=None,
+                                         limit=MAX_LIMIT)
+        home.template_names = {t.id or 0: t.name for t in templates.items}
     home.broadcasts = await latest_broadcasts(session=session, cohort_ids=sorted(actor.cohort_ids),
                                               limit=LATEST_BROADCASTS)
     series = await list_series(session=session, actor=actor, cohort_id=None, cursor=None,
