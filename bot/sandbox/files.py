@@ -3,8 +3,7 @@ files.completeUploadExternal, which shares the file as a message in a conversati
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 from bot.sandbox.args import Args, json_arg, text_arg
@@ -21,10 +20,8 @@ class SandboxFile:
 
     id: str
     name: str
-    length: int
     content: bytes | None = None
     title: str = ""
-    shared_in: list[str] = field(default_factory=list)
 
     def public(self) -> JSON:
         """The file object Slack puts in a message and in API answers."""
@@ -44,8 +41,8 @@ class FileStore:
         self.upload_url = ""  # set by the server once it knows its port
         self.files: dict[str, SandboxFile] = {}
 
-    def announce(self, name: str, length: int) -> SandboxFile:
-        file = SandboxFile(id=f"F{len(self.files) + 1:09d}", name=name, length=length)
+    def announce(self, name: str) -> SandboxFile:
+        file = SandboxFile(id=f"F{len(self.files) + 1:09d}", name=name)
         self.files[file.id] = file
         return file
 
@@ -64,7 +61,7 @@ def get_upload_url(store: FileStore, args: Args) -> JSON:
     length = text_arg(args, "length", required=True)
     if not length.isdigit() or not 0 < int(length) <= MAX_FILE_BYTES:
         raise SlackError("invalid_arguments", messages=["[ERROR] invalid length: " + length])
-    file = store.announce(name, int(length))
+    file = store.announce(name)
     return {"ok": True, "upload_url": f"{store.upload_url}{file.id}", "file_id": file.id}
 
 
@@ -90,6 +87,4 @@ def complete_upload(workspace: SandboxWorkspace, store: FileStore, args: Args) -
             "files": [file.public() for file in files], "ts": workspace.next_ts(),
         }
         workspace.add_message(conversation, message)
-        for file in files:
-            file.shared_in.append(conversation.id)
-    return {"ok": True, "files": [copy.deepcopy(file.public()) for file in files]}
+    return {"ok": True, "files": [file.public() for file in files]}
